@@ -69,7 +69,8 @@ enum maildir_result {
 };
 
 /* Create a file in <root>/<first_user>/tmp with O_EXCL. Returns NULL with
- * errno on failure. */
+ * errno on failure. Neither this nor commit creates Maildirs: call
+ * maildir_create() for every recipient first (it is idempotent and cheap). */
 struct maildir_delivery *maildir_delivery_begin(const char *root, const char *first_user);
 
 /* Append bytes (LF line ends). Also counts ,S= and ,W=. */

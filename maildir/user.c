@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * user.c - which user names may become directories, and making a Maildir.
+ *
+ * A user name arrives from the network (RCPT TO, USER, AUTH) and ends up as
+ * a path component under the mail root. Before it touches a path it must
+ * pass maildir_user_valid(): a short whitelist of characters, no '/', and no
+ * leading '.' (which also rules out "." and "..") or '-' (which would look
+ * like an option to every shell tool a student points at the directory).
+ *
+ * maildir_create() is "mkdir -p" for <root>/<user>/{tmp,new,cur}, mode 0700,
+ * and is idempotent: delivery calls it for every recipient before each
+ * message, so on the common path it costs four mkdir calls that fail with
+ * EEXIST.
+ *
+ * Standards:  none (the Maildir layout is described in maildir.5)
+ * Threads:    no shared state; safe from any thread.
+ * Read next:  maildir/name.c (file names inside the Maildir).
+ */
+#include "maildir/maildir.h"
+
+#include "common/limits.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+bool maildir_user_valid(const char *name)
+{
+        if (name == NULL)
+                return false;
+        size_t length = strlen(name);
+        if (length == 0 || length > USER_NAME_MAX)
+                return false;
+        /* SECURITY: path traversal. "..", ".x" and "-x" are refused by the
+         * first character, '/' and everything else by the whitelist. */
+        if (name[0] == '.' || name[0] == '-')
+                return false;
+        for (size_t i = 0; i < length; i++) {
+                char c = name[i];
+                bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                               (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+                if (!allowed)
+                        return false;
+        }
+        return true;
+}
+
+/* mkdir that accepts an existing directory (but not an existing file). */
+static int make_directory(const char *path)
+{
+        if (mkdir(path, 0700) == 0)
+                return 0;
+        if (errno != EEXIST)
+                return -1;
+        struct stat st;
+        if (stat(path, &st) != 0)
+                return -1;
+        if (!S_ISDIR(st.st_mode)) {
+                errno = ENOTDIR;
+                return -1;
+        }
+        return 0;
+}
+
+/* Create every missing component of path, like "mkdir -p". */
+static int make_directory_parents(const char *path)
+{
+        char buffer[PATH_MAX];
+        size_t length = strlen(path);
+
+        if (length == 0 || length >= sizeof(buffer)) {
+                errno = length == 0 ? ENOENT : ENAMETOOLONG;
+                return -1;
+        }
+        memcpy(buffer, path, length + 1);
+        for (size_t i = 1; i < length; i++) {
+                if (buffer[i] != '/' || buffer[i - 1] == '/')
+                        continue;
+                buffer[i] = '\0';
+                int result = make_directory(buffer);
+                buffer[i] = '/';
+                if (result != 0)
+                        return -1;
+        }
+        return make_directory(buffer);
+}
+
+int maildir_create(const char *root, const char *user)
+{
+        static const char *const parts[] = { "", "/tmp", "/new", "/cur" };
+        char path[PATH_MAX];
+
+        if (root == NULL || !maildir_user_valid(user)) {
+                errno = EINVAL;
+                return -1;
+        }
+        for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+                int length = snprintf(path, sizeof(path), "%s/%s%s", root, user, parts[i]);
+                if (length < 0 || (size_t)length >= sizeof(path)) {
+                        errno = ENAMETOOLONG;
+                        return -1;
+                }
+                if (make_directory(path) == 0)
+                        continue;
+                /* Only the first mkdir can miss its parent: the root itself. */
+                if (i != 0 || errno != ENOENT || make_directory_parents(root) != 0 ||
+                    make_directory(path) != 0)
+                        return -1;
+        }
+        return 0;
+}
