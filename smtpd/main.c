@@ -8,7 +8,10 @@
  * checked before anything is bound, the signals are blocked before any
  * thread exists (so that only the signal thread receives them), privileges
  * are dropped after binding (ports 25 and 587 need root) and before any
- * client is served.
+ * client is served. The ports come from the configuration only: the
+ * embedded default is 2525 and 2587 even for root, so that `make run`
+ * behaves the same for everyone; a real MTA names 25 (RFC 5321 §4.5.4.2)
+ * and 587 (RFC 6409 §3.1) in its file (common/mail.conf.example).
  *
  * Standards:  RFC 5321 §4.5.4.2, RFC 6409 §3.1
  * Threads:    the main thread; server_run() starts the others.
@@ -64,25 +67,6 @@ static void smtpd_reload(void)
                 log_err(0, "reload failed, keeping the old tables: %s", err);
         else
                 log_info(0, "users and aliases reloaded");
-}
-
-/* Run as root with the default ports, use the well-known ones: 25 for
- * relay (RFC 5321 §4.5.4.2 names port 25) and 587 for submission
- * (RFC 6409 §3.1). A configuration that names ports keeps them. */
-static void smtpd_root_ports(struct config *cfg)
-{
-        struct config defaults;
-
-        config_defaults(&defaults);
-        if (memcmp(&cfg->smtp_listen, &defaults.smtp_listen, sizeof cfg->smtp_listen) == 0) {
-                for (size_t i = 0; i < cfg->smtp_listen.count; i++)
-                        cfg->smtp_listen.items[i].port = 25;
-        }
-        if (memcmp(&cfg->submission_listen, &defaults.submission_listen,
-                   sizeof cfg->submission_listen) == 0) {
-                for (size_t i = 0; i < cfg->submission_listen.count; i++)
-                        cfg->submission_listen.items[i].port = 587;
-        }
 }
 
 /* Detach from the terminal: fork (the parent exits), new session, standard
@@ -175,8 +159,6 @@ int main(int argc, char **argv)
         }
         if (trace_given)
                 cfg.trace = trace;
-        if (geteuid() == 0)
-                smtpd_root_ports(&cfg);
 
         log_init("smtpd", !foreground, cfg.trace);
         if (cfg.smtp_lenient_line_endings)

@@ -45,9 +45,9 @@ if [ ! -f var/aliases ]; then
         printf 'postmaster: student\n' > var/aliases || exit 1
 fi
 
-# Started as root, the daemons bind ports 25, 587 and 110 and then run as
-# run_user (nobody): give var/ to that user so they can still read the users
-# file and write the Maildirs.
+# Started as root, the daemons drop privileges to run_user (nobody) after
+# binding: give var/ to that user so they can still read the users file and
+# write the Maildirs. The ports stay the unprivileged defaults.
 if [ "$(id -u)" = 0 ]; then
         chown -R nobody var || exit 1
 fi
@@ -72,11 +72,7 @@ smtpd_pid=$!
 "$pop3d" -f --trace &
 pop3d_pid=$!
 
-if [ "$(id -u)" = 0 ]; then
-        smtp_port=25 submission_port=587 pop3_port=110
-else
-        smtp_port=2525 submission_port=2587 pop3_port=1100
-fi
+smtp_port=2525 submission_port=2587 pop3_port=1100
 cat <<EOF
 ------------------------------------------------------------------------
   smtpd (pid $smtpd_pid): SMTP on 127.0.0.1 and ::1 port $smtp_port, submission $submission_port
