@@ -165,6 +165,19 @@ install: all
 	for m in common/mail.conf.5 maildir/maildir.5; do \
 		test ! -f $$m || install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man5/; done
 
+# ---- fuzzing (clang's libFuzzer; not part of make check) -----------------------
+# make fuzz FUZZ_SECONDS=60 runs each entry point of tests/fuzz/ for that long.
+FUZZ_SECONDS ?= 30
+fuzz:
+	@mkdir -p build/fuzz
+	clang -std=c11 -I. -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		tests/fuzz/fuzz_conn.c common/conn.c -o build/fuzz/fuzz_conn
+	clang -std=c11 -I. -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		tests/fuzz/fuzz_dot.c common/dot.c -o build/fuzz/fuzz_dot
+	@mkdir -p build/fuzz/corpus-conn build/fuzz/corpus-dot
+	build/fuzz/fuzz_conn -max_len=65536 -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus-conn
+	build/fuzz/fuzz_dot -max_len=65536 -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus-dot
+
 clean:
 	rm -rf build
 
