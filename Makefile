@@ -127,6 +127,13 @@ check-integration: $(PROGRAMS) $(BUILD)/tests/run_integration
 check-interop: $(PROGRAMS) $(BUILD)/tests/run_interop
 	$(BUILD)/tests/run_interop
 
+# Issue 5: the real Thunderbird, headless, against both daemons
+# (tests/interop/thunderbird/run.sh installs it with apt when missing), after
+# the interoperability suite of the other clients.
+interop: $(PROGRAMS) $(BUILD)/tests/run_interop
+	$(BUILD)/tests/run_interop
+	BUILD=$(abspath $(BUILD)) sh tests/interop/thunderbird/run.sh
+
 rfc-lint:
 	@sh tests/tools/rfc-index.sh --lint
 	@sh tests/tools/layers.sh

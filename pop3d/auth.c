@@ -152,7 +152,7 @@ void pop3_cmd_pass(struct pop3_session *s, const struct pop3_args *args)
 {
         char *password = args->values[0];
 
-        if (pop3_plaintext_refused(s)) {
+        if (pop3_session_login_refused(s) || pop3_plaintext_refused(s)) {
                 explicit_bzero(password, args->lengths[0]);
                 return;
         }
@@ -185,6 +185,8 @@ void pop3_cmd_apop(struct pop3_session *s, const struct pop3_args *args)
         struct md5_context md5_ctx;
 
         s->seen_user = false;
+        if (pop3_session_login_refused(s))
+                return;
         if (s->timestamp[0] == '\0') {
                 pop3_reply_err(s, POP3_CODE_NONE, "APOP is not offered by this server");
                 return;
@@ -287,6 +289,8 @@ void pop3_cmd_auth(struct pop3_session *s, const struct pop3_args *args)
         struct sasl_session sasl;
 
         s->seen_user = false;
+        if (pop3_session_login_refused(s))
+                return;
         if (!sasl_mechanism_from_name(args->values[0], &mechanism) ||
             !config_has_mechanism(s->cfg, sasl_mechanism_name(mechanism))) {
                 /* RFC 5034 §4: "If the requested authentication mechanism is

@@ -286,14 +286,23 @@ void pop3_session_login_failed(struct pop3_session *s, const char *how)
         /* RFC 3206 §5: [AUTH] says the credentials were wrong. SECURITY: user
          * enumeration: the same text whether or not the user exists. */
         pop3_reply_err(s, POP3_CODE_AUTH, "Authentication failed");
-        /* Thunderbird tries PLAIN, LOGIN and USER/PASS on one connection
-         * (THUNDERBIRD.md §3), so with the default of 3 its third attempt
-         * still gets its answer before we close. */
-        if (s->cfg->pop3_auth_failures_max > 0 &&
-            s->auth_failures >= s->cfg->pop3_auth_failures_max) {
-                log_info(s->id, "too many failed logins, closing");
-                s->is_closing = true;
-        }
+}
+
+bool pop3_session_login_refused(struct pop3_session *s)
+{
+        /* The connection is not closed on the failure that reaches the
+         * limit: Thunderbird tries PLAIN, LOGIN and USER/PASS on one
+         * connection, then shows its "Login failed" dialog and sends QUIT
+         * (THUNDERBIRD.md §3, §5). Closing right after the third -ERR made it
+         * see the close first and show the dialog twice. So the session stays
+         * open for QUIT, and the next attempt to log in ends it. */
+        if (s->cfg->pop3_auth_failures_max == 0 ||
+            s->auth_failures < s->cfg->pop3_auth_failures_max)
+                return false;
+        log_info(s->id, "too many failed logins, closing");
+        pop3_reply_err(s, POP3_CODE_AUTH, "Too many failed logins");
+        s->is_closing = true;
+        return true;
 }
 
 void pop3_session_serve(int fd, int shutdown_fd, unsigned long id, const char *peer,

@@ -98,9 +98,14 @@ bool pop3_session_read_line(struct pop3_session *s, size_t max, size_t *len_out,
                             bool *too_long_out);
 
 /* A failed login (RFC 1939 §4, RFC 5034 §4): sleep auth_failure_delay_ms in
- * this thread only, answer -ERR [AUTH], and close the session once
- * pop3_auth_failures_max failures were reached. */
+ * this thread only and answer -ERR [AUTH]. */
 void pop3_session_login_failed(struct pop3_session *s, const char *how);
+
+/* Called first by PASS, APOP and AUTH: once pop3_auth_failures_max logins
+ * have failed, answer -ERR [AUTH], mark the session closing and return true;
+ * otherwise return false. QUIT and CAPA stay available after the last
+ * failure. */
+bool pop3_session_login_refused(struct pop3_session *s);
 
 /* ---- handlers (auth.c) ---- */
 void pop3_greeting(struct pop3_session *s);

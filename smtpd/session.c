@@ -144,8 +144,9 @@ static const struct smtp_command *smtp_dispatch(struct smtp_session *s, char *li
 
         /* SECURITY: secrets never reach the transcript (RFC 4954 §4 initial
          * responses ride on the AUTH line). */
-        if (is_auth)
-                trace_client_masked(s->id, line, len, smtp_auth_visible_length(line, len));
+        size_t visible = is_auth ? smtp_auth_visible_length(line, len) : len;
+        if (visible < len)
+                trace_client_masked(s->id, line, len, visible);
         else
                 trace_client(s->id, line, len);
 

@@ -5,7 +5,8 @@
  *
  * A failed login is answered -ERR [AUTH] with one text for every cause
  * (SECURITY: user enumeration), after a delay that only the failing session
- * waits for; after pop3_auth_failures_max failures the connection closes.
+ * waits for; after pop3_auth_failures_max failures the next login attempt
+ * closes the connection (QUIT is still answered).
  * The users file is re-read when it changes and on SIGHUP, without dropping
  * sessions. One hundred users hold sessions at the same time.
  *
@@ -109,7 +110,9 @@ START_TEST(test_failed_login_delay_blocks_nobody_else)
 }
 END_TEST
 
-/* After pop3_auth_failures_max failures the server answers and closes. */
+/* After pop3_auth_failures_max failures the session still answers QUIT
+ * (Thunderbird sends it after its "Login failed" dialog), and the next
+ * attempt to log in is refused and closes the connection. */
 START_TEST(test_disconnect_after_too_many_failures)
 {
         struct harness h;
@@ -122,9 +125,31 @@ START_TEST(test_disconnect_after_too_many_failures)
         ck_assert_int_eq(pop3t_command(&p, "USER student"), 1);
         ck_assert_int_eq(pop3t_command(&p, "PASS wrong2"), 0);
         ck_assert_str_eq(p.status, "-ERR [AUTH] Authentication failed");
+        /* A third attempt, even with the right password, is refused. */
+        ck_assert_int_eq(pop3t_command(&p, "USER student"), 1);
+        ck_assert_int_eq(pop3t_command(&p, "PASS student"), 0);
+        ck_assert_str_eq(p.status, "-ERR [AUTH] Too many failed logins");
         ck_assert(pop3t_closed(&p));
         pop3t_close(&p);
         ck_assert(harness_log_contains(&h, "too many failed logins"));
+        harness_cleanup(&h);
+}
+END_TEST
+
+START_TEST(test_quit_answered_after_last_failure)
+{
+        struct harness h;
+        struct pop3t p;
+
+        pop3t_start(&h, "pop3_auth_failures_max = 1\n");
+        pop3t_connect(&p, h.port);
+        ck_assert_int_eq(pop3t_command(&p, "AUTH PLAIN AHN0dWRlbnQAd3Jvbmc="), 0);
+        ck_assert_str_eq(p.status, "-ERR [AUTH] Authentication failed");
+        ck_assert_int_eq(pop3t_command(&p, "CAPA"), 1);
+        free(pop3t_multiline(&p, false, NULL, NULL));
+        ck_assert_int_eq(pop3t_command(&p, "QUIT"), 1);
+        ck_assert(pop3t_closed(&p));
+        pop3t_close(&p);
         harness_cleanup(&h);
 }
 END_TEST
@@ -269,6 +294,7 @@ Suite *pop3_auth_suite(void)
         tcase_add_test(failures, test_failed_login_is_delayed);
         tcase_add_test(failures, test_failed_login_delay_blocks_nobody_else);
         tcase_add_test(failures, test_disconnect_after_too_many_failures);
+        tcase_add_test(failures, test_quit_answered_after_last_failure);
         suite_add_tcase(suite, failures);
 
         TCase *users = tcase_create("users");
