@@ -50,8 +50,10 @@ enum dot_result dot_decode(struct dot_decoder *d, const char *in, size_t in_len,
                 char c = in[i++];
 
                 /* RFC 5321 §4.5.3.1.6: a text line is at most 1000 octets
-                 * with its CRLF. We only note it: the caller decides. */
-                if (++d->line_length > SMTP_TEXT_LINE_MAX)
+                 * with its CRLF, "not counting the leading dot duplicated
+                 * for transparency". We only note it: the caller decides. */
+                bool is_stuffing_dot = d->state == DOT_STATE_LINE_START && c == '.';
+                if (!is_stuffing_dot && ++d->line_length > SMTP_TEXT_LINE_MAX)
                         d->long_line_seen = true;
 
                 switch (d->state) {

@@ -198,28 +198,36 @@ START_TEST(test_decode_after_end)
 }
 END_TEST
 
-/* RFC 5321 §4.5.3.1.6: 1000 octets with the CRLF is the longest text line.
- * Row _i: the text length, and whether the line is too long. */
+/* RFC 5321 §4.5.3.1.6: 1000 octets with the CRLF is the longest text line,
+ * "not counting the leading dot duplicated for transparency". Row _i: the
+ * text length (of the decoded line), whether the line starts with a dot (so
+ * the wire carries one more, stuffed), and whether it is too long. */
 static const struct {
         size_t text_len;
+        bool is_dot_line;
         bool is_long;
 } long_line_cases[] = {
-        { SMTP_TEXT_LINE_MAX - 2, false },
-        { SMTP_TEXT_LINE_MAX - 1, true },
-        { SMTP_TEXT_LINE_MAX + 500, true },
+        { SMTP_TEXT_LINE_MAX - 2, false, false },
+        { SMTP_TEXT_LINE_MAX - 1, false, true },
+        { SMTP_TEXT_LINE_MAX + 500, false, true },
+        { SMTP_TEXT_LINE_MAX - 2, true, false },
+        { SMTP_TEXT_LINE_MAX - 1, true, true },
 };
 
 START_TEST(test_decode_long_line)
 {
         size_t text_len = long_line_cases[_i].text_len;
-        char *input = malloc(text_len + 16);
+        size_t stuffing = long_line_cases[_i].is_dot_line ? 1 : 0;
+        char *input = malloc(text_len + stuffing + 16);
         struct bytes bytes;
 
         ck_assert_ptr_nonnull(input);
-        memset(input, 'x', text_len);
-        memcpy(input + text_len, "\r\nshort\r\n.\r\n", 12);
+        memset(input, 'x', text_len + stuffing);
+        if (stuffing)
+                memcpy(input, "..", 2);
+        memcpy(input + stuffing + text_len, "\r\nshort\r\n.\r\n", 12);
         bytes.data = input;
-        bytes.len = text_len + 12;
+        bytes.len = stuffing + text_len + 12;
         for (size_t step = 0; step <= 1; step++) {
                 struct decode_result r;
 
