@@ -56,6 +56,12 @@ struct pop3_command {
         size_t trace_visible_words;  /* >0: mask the line after this many words */
         pop3_cmd_fn handler;
         const char *rfc;             /* shown by --trace=explain */
+        /* The CAPA line that announces this command (RFC 2449 §6), or NULL.
+         * When pop3_capabilities withdraws that line (a teaching switch),
+         * the command is withdrawn too, so a client really has to do
+         * without it, as Thunderbird does when UIDL or TOP fail
+         * (THUNDERBIRD.md §6, §7). */
+        const char *capability;
 };
 
 /* RFC 1939 §4-§7, RFC 2449 §5, RFC 5034 §4: every command, where it is
@@ -63,31 +69,31 @@ struct pop3_command {
  * QUIT's handler tells them apart. */
 static const struct pop3_command pop3_commands[] = {
         { "USER", POP3_STATE_AUTHORIZATION, POP3_ARGS_ONE, false, 0, pop3_cmd_user,
-          "RFC 1939 §7" },
+          "RFC 1939 §7", "USER" },
         { "PASS", POP3_STATE_AUTHORIZATION, POP3_ARGS_REST, false, 1, pop3_cmd_pass,
-          "RFC 1939 §7" },
+          "RFC 1939 §7", "USER" },
         { "APOP", POP3_STATE_AUTHORIZATION, POP3_ARGS_TWO, false, 2, pop3_cmd_apop,
-          "RFC 1939 §7" },
+          "RFC 1939 §7", NULL },
         { "AUTH", POP3_STATE_AUTHORIZATION, POP3_ARGS_ONE_OR_TWO, true, 2, pop3_cmd_auth,
-          "RFC 5034 §4" },
-        { "CAPA", POP3_STATE_ANY, POP3_ARGS_NONE, false, 0, pop3_cmd_capa, "RFC 2449 §5" },
-        { "QUIT", POP3_STATE_ANY, POP3_ARGS_NONE, false, 0, pop3_cmd_quit, "RFC 1939 §6" },
+          "RFC 5034 §4", "SASL" },
+        { "CAPA", POP3_STATE_ANY, POP3_ARGS_NONE, false, 0, pop3_cmd_capa, "RFC 2449 §5", NULL },
+        { "QUIT", POP3_STATE_ANY, POP3_ARGS_NONE, false, 0, pop3_cmd_quit, "RFC 1939 §6", NULL },
         { "STAT", POP3_STATE_TRANSACTION, POP3_ARGS_NONE, false, 0, pop3_cmd_stat,
-          "RFC 1939 §5" },
+          "RFC 1939 §5", NULL },
         { "LIST", POP3_STATE_TRANSACTION, POP3_ARGS_ONE_OPTIONAL, false, 0, pop3_cmd_list,
-          "RFC 1939 §5" },
+          "RFC 1939 §5", NULL },
         { "RETR", POP3_STATE_TRANSACTION, POP3_ARGS_ONE, false, 0, pop3_cmd_retr,
-          "RFC 1939 §5" },
+          "RFC 1939 §5", NULL },
         { "DELE", POP3_STATE_TRANSACTION, POP3_ARGS_ONE, false, 0, pop3_cmd_dele,
-          "RFC 1939 §5" },
+          "RFC 1939 §5", NULL },
         { "NOOP", POP3_STATE_TRANSACTION, POP3_ARGS_NONE, false, 0, pop3_cmd_noop,
-          "RFC 1939 §5" },
+          "RFC 1939 §5", NULL },
         { "RSET", POP3_STATE_TRANSACTION, POP3_ARGS_NONE, false, 0, pop3_cmd_rset,
-          "RFC 1939 §5" },
+          "RFC 1939 §5", NULL },
         { "TOP", POP3_STATE_TRANSACTION, POP3_ARGS_TWO, false, 0, pop3_cmd_top,
-          "RFC 1939 §7" },
+          "RFC 1939 §7", "TOP" },
         { "UIDL", POP3_STATE_TRANSACTION, POP3_ARGS_ONE_OPTIONAL, false, 0, pop3_cmd_uidl,
-          "RFC 1939 §7" },
+          "RFC 1939 §7", "UIDL" },
 };
 
 #define POP3_COMMAND_COUNT (sizeof(pop3_commands) / sizeof(pop3_commands[0]))
@@ -211,6 +217,12 @@ static void pop3_dispatch(struct pop3_session *s, size_t len)
                 return;
         }
         s->explain = cmd->rfc;
+        if (cmd->capability != NULL &&
+            !config_pop3_capability_enabled(s->cfg, cmd->capability)) {
+                pop3_reply_err(s, POP3_CODE_NONE, "%s is switched off on this server "
+                               "(pop3_capabilities)", cmd->verb);
+                return;
+        }
         /* RFC 2449 §4: 255 octets with CRLF, except AUTH (RFC 5034 §4). */
         if (!cmd->is_sasl && len + 2 > POP3_COMMAND_LINE_MAX) {
                 pop3_reply_err(s, POP3_CODE_NONE, "Line too long");

@@ -454,6 +454,39 @@ START_TEST(test_capa_switches)
 }
 END_TEST
 
+/* A withdrawn CAPA line withdraws its command too, so that a lab can watch
+ * Thunderbird do without UIDL or TOP (THUNDERBIRD.md §6, §7). */
+START_TEST(test_capa_withdrawn_commands)
+{
+        struct harness h;
+        struct pop3t p;
+
+        pop3t_start(&h, "pop3_capabilities = USER IMPLEMENTATION\n");
+        pop3t_deliver(&h, "student", "Subject: x\n\nbody\n", 18);
+        pop3t_connect(&p, h.port);
+        ck_assert_int_eq(pop3t_command(&p, "AUTH PLAIN"), 0);
+        ck_assert_str_eq(p.status, "-ERR AUTH is switched off on this server (pop3_capabilities)");
+        ck_assert_int_eq(pop3t_command(&p, "USER student"), 1);
+        ck_assert_int_eq(pop3t_command(&p, "PASS student"), 1);
+        ck_assert_int_eq(pop3t_command(&p, "TOP 1 0"), 0);
+        ck_assert_str_eq(p.status, "-ERR TOP is switched off on this server (pop3_capabilities)");
+        ck_assert_int_eq(pop3t_command(&p, "UIDL"), 0);
+        ck_assert_int_eq(pop3t_command(&p, "UIDL 1"), 0);
+        ck_assert_int_eq(pop3t_command(&p, "LIST 1"), 1);
+        ck_assert_int_eq(pop3t_command(&p, "QUIT"), 1);
+        pop3t_close(&p);
+        harness_cleanup(&h);
+
+        pop3t_start(&h, "pop3_capabilities = SASL\n");
+        pop3t_connect(&p, h.port);
+        ck_assert_int_eq(pop3t_command(&p, "USER student"), 0);
+        ck_assert_int_eq(pop3t_command(&p, "PASS student"), 0);
+        ck_assert_int_eq(pop3t_command(&p, "AUTH PLAIN AHN0dWRlbnQAc3R1ZGVudA=="), 1);
+        pop3t_close(&p);
+        harness_cleanup(&h);
+}
+END_TEST
+
 /* CAPA is valid in TRANSACTION as well (RFC 2449 §5). */
 START_TEST(test_capa_in_transaction)
 {
@@ -539,6 +572,7 @@ Suite *pop3_commands_suite(void)
         tcase_add_test(capa, test_capa_default);
         tcase_add_test(capa, test_capa_without_plaintext);
         tcase_add_test(capa, test_capa_switches);
+        tcase_add_test(capa, test_capa_withdrawn_commands);
         tcase_add_test(capa, test_capa_in_transaction);
         tcase_add_test(capa, test_auth_cancel_then_user_pass);
         tcase_add_test(capa, test_auth_plain_initial_response);
