@@ -23,7 +23,8 @@ struct mail_path {
 enum addr_result {
         ADDR_OK,
         ADDR_SYNTAX,       /* 501 5.1.7 (MAIL) / 501 5.1.3 (RCPT) */
-        ADDR_TOO_LONG,     /* a part over its RFC 5321 §4.5.3.1 limit: 501 5.5.4 (RFC 5321 §4.5.3.1.10) */
+        ADDR_TOO_LONG,     /* a part over its RFC 5321 §4.5.3.1 limit: 501 5.5.4
+                              (RFC 5321 §4.5.3.1.10) */
 };
 
 /* args is what follows the verb, e.g. "FROM:<a@b> SIZE=10". The "FROM:"

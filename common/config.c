@@ -1,45 +1,37 @@
 /* SPDX-License-Identifier: MIT
  *
- * config.c - the one configuration file both daemons read (DESIGN.md §10).
+ * config.c - the configuration keys: their values, defaults and checks
+ * (DESIGN.md §10).
  *
- * The file is a list of "key = value" lines; '#' starts a comment (at the
- * start of a line or after a space), blank lines are ignored, and a value
- * that is a list is separated by spaces. Every key has a compiled-in
- * default (config_defaults), so `make run` works without a file. The parser
- * is strict on purpose: an unknown key, a key given twice, a number with
- * junk after it or a line that is too long stops the daemon with
- * "FILE:LINE: what is wrong" instead of being guessed at. One table, below,
- * lists every key with the function that parses its value; config_set() is
- * the single place a value enters struct config, for the file and for the
- * daemons' -o option alike.
+ * Every key has a compiled-in default (config_defaults), so `make run` works
+ * without a file. One table, below, lists every key with the function that
+ * parses its value; the parsers are strict on purpose: a number with junk
+ * after it, an unknown word or a value that is too long is an error, not a
+ * guess. config_set() is the single place a value enters struct config, for
+ * the daemons' -o option here and for each line of the file in
+ * config_file.c. The lenient-unsafe guard, also here, keeps the SMTP
+ * smuggling lab on loopback.
  *
  * Standards:  RFC 5321 §4.5.3.1.8, RFC 5321 §4.5.3.2, RFC 1939 §3, RFC 1870 §4
  * Threads:    start-up only (main thread); the struct is read-only afterwards.
- * Read next:  common/server.c (uses the listen lists), smtpd/main.c.
+ * Read next:  common/config_file.c (reading the file), common/server.c (uses
+ *             the listen lists), smtpd/main.c.
  */
 #include "common/config.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
 
+#include "common/config_internal.h"
 #include "common/text.h"
-
-/* Longest line the file may contain, newline included. */
-#define CONFIG_LINE_MAX 1024
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static int config_error(char *err, size_t err_size, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static int config_error(char *err, size_t err_size, const char *fmt, ...)
+int config_error(char *err, size_t err_size, const char *fmt, ...)
 {
         if (err != NULL && err_size > 0) {
                 va_list ap;
@@ -50,7 +42,7 @@ static int config_error(char *err, size_t err_size, const char *fmt, ...)
         return -1;
 }
 
-static bool is_space(char c)
+bool config_is_space(char c)
 {
         return c == ' ' || c == '\t';
 }
@@ -61,10 +53,10 @@ static bool is_space(char c)
 static size_t next_word(const char **cursor, char *word, size_t size, bool *too_long_out)
 {
         const char *p = *cursor;
-        while (is_space(*p))
+        while (config_is_space(*p))
                 p++;
         const char *start = p;
-        while (*p != '\0' && !is_space(*p))
+        while (*p != '\0' && !config_is_space(*p))
                 p++;
         size_t len = (size_t)(p - start);
         *too_long_out = len >= size;
@@ -103,21 +95,9 @@ static bool valid_host_name(const char *s)
 
 /* ---- value parsers, one per kind of key -------------------------------- */
 
-/* Every parser receives the key's row, so a row can carry its field's
- * offset and range; the value is already trimmed of surrounding spaces. */
-struct config_key;
-typedef int (*config_parse_fn)(struct config *cfg, const struct config_key *key,
-                               const char *value, char *err, size_t err_size);
-
-struct config_key {
-        const char *name;
-        config_parse_fn parse;
-        size_t offset;              /* of the field in struct config */
-        size_t size;                /* of that field (strings) */
-        unsigned long long min;     /* numbers */
-        unsigned long long max;
-};
-
+/* Every parser has the type config_parse_fn and receives its row of
+ * config_keys (struct config_key in config_internal.h); FIELD finds the
+ * row's field in struct config from its offset. */
 #define FIELD(cfg, key, type) ((type *)(void *)((char *)(cfg) + (key)->offset))
 
 static int parse_string(struct config *cfg, const struct config_key *key, const char *value,
@@ -138,7 +118,7 @@ static int parse_word(struct config *cfg, const struct config_key *key, const ch
                       char *err, size_t err_size)
 {
         for (const char *p = value; *p != '\0'; p++)
-                if (is_space(*p))
+                if (config_is_space(*p))
                         return config_error(err, err_size, "%s: one word expected", key->name);
         return parse_string(cfg, key, value, err, err_size);
 }
@@ -380,7 +360,7 @@ static int parse_pop3_capabilities(struct config *cfg, const struct config_key *
  * the RFCs. */
 #define TIMEOUT_MAX 86400
 
-static const struct config_key config_keys[] = {
+const struct config_key config_keys[] = {
         STRING_KEY(hostname, parse_hostname),
         OTHER_KEY(domains, parse_domains),
         OTHER_KEY(smtp_listen, parse_listen),
@@ -414,6 +394,8 @@ static const struct config_key config_keys[] = {
 };
 
 #define CONFIG_KEY_COUNT (sizeof config_keys / sizeof config_keys[0])
+/* config_file.c numbers the lines of each key in an array of this size. */
+_Static_assert(CONFIG_KEY_COUNT <= CONFIG_KEYS_MAX, "raise CONFIG_KEYS_MAX in config_internal.h");
 
 /* ---- defaults ----------------------------------------------------------- */
 
@@ -502,7 +484,7 @@ static bool list_is_loopback(const struct config_listen_list *list)
  * server on the path reads line ends differently. It exists for a lab that
  * shows the attack, so it may only be reached from this machine: every SMTP
  * and submission listener must be a loopback address. */
-static int check_lenient(const struct config *cfg, char *err, size_t err_size)
+int config_check_lenient(const struct config *cfg, char *err, size_t err_size)
 {
         if (!cfg->smtp_lenient_line_endings)
                 return 0;
@@ -516,7 +498,7 @@ static int check_lenient(const struct config *cfg, char *err, size_t err_size)
 
 /* ---- setting one key ------------------------------------------------------ */
 
-static const struct config_key *find_key(const char *name)
+const struct config_key *config_find_key(const char *name)
 {
         for (size_t i = 0; i < CONFIG_KEY_COUNT; i++)
                 if (strcmp(config_keys[i].name, name) == 0)
@@ -527,10 +509,10 @@ static const struct config_key *find_key(const char *name)
 /* Trim spaces around value into buf[size]. */
 static bool trim_value(const char *value, char *buf, size_t size)
 {
-        while (is_space(*value))
+        while (config_is_space(*value))
                 value++;
         size_t len = strlen(value);
-        while (len > 0 && is_space(value[len - 1]))
+        while (len > 0 && config_is_space(value[len - 1]))
                 len--;
         if (len >= size)
                 return false;
@@ -539,7 +521,7 @@ static bool trim_value(const char *value, char *buf, size_t size)
         return true;
 }
 
-static int set_key(struct config *cfg, const struct config_key *key, const char *value,
+int config_set_key(struct config *cfg, const struct config_key *key, const char *value,
                    char *err, size_t err_size)
 {
         char trimmed[CONFIG_LINE_MAX];
@@ -551,7 +533,7 @@ static int set_key(struct config *cfg, const struct config_key *key, const char 
 int config_set(struct config *cfg, const char *key, const char *value,
                char *err, size_t err_size)
 {
-        const struct config_key *row = find_key(key);
+        const struct config_key *row = config_find_key(key);
         if (row == NULL)
                 return config_error(err, err_size, "unknown key %s", key);
 
@@ -561,151 +543,15 @@ int config_set(struct config *cfg, const char *key, const char *value,
         struct config_listen_list smtp = cfg->smtp_listen;
         struct config_listen_list submission = cfg->submission_listen;
         bool lenient = cfg->smtp_lenient_line_endings;
-        if (set_key(cfg, row, value, err, err_size) != 0)
+        if (config_set_key(cfg, row, value, err, err_size) != 0)
                 return -1;
-        if (check_lenient(cfg, err, err_size) != 0) {
+        if (config_check_lenient(cfg, err, err_size) != 0) {
                 cfg->smtp_listen = smtp;
                 cfg->submission_listen = submission;
                 cfg->smtp_lenient_line_endings = lenient;
                 return -1;
         }
         return 0;
-}
-
-/* ---- the file --------------------------------------------------------------- */
-
-/* Split one line (comment already cut) into key and value. Returns 1 for a
- * pair, 0 for a blank line, -1 for a syntax error. */
-static int split_line(char *line, char **key_out, char **value_out)
-{
-        char *p = line;
-        while (is_space(*p))
-                p++;
-        if (*p == '\0')
-                return 0;
-        char *key = p;
-        while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-               (*p >= '0' && *p <= '9') || *p == '_')
-                p++;
-        char *key_end = p;
-        while (is_space(*p))
-                p++;
-        if (key_end == key || *p != '=')
-                return -1;
-        *key_end = '\0';
-        *key_out = key;
-        *value_out = p + 1;
-        return 1;
-}
-
-/* '#' starts a comment at the start of a line or after a space or tab, so
- * "hostname = mx   # our name" works and a '#' inside a word stays. */
-static void cut_comment(char *line)
-{
-        for (char *p = line; *p != '\0'; p++) {
-                if (*p == '#' && (p == line || is_space(p[-1]))) {
-                        *p = '\0';
-                        return;
-                }
-        }
-}
-
-/* Read every line of file into cfg. line_of_key[i] receives the line
- * number of config_keys[i], 0 when the file does not set it. */
-static int load_stream(struct config *cfg, FILE *file, const char *path,
-                       unsigned long line_of_key[CONFIG_KEY_COUNT], char *err, size_t err_size)
-{
-        char *line = NULL;
-        size_t capacity = 0;
-        unsigned long number = 0;
-        ssize_t got;
-        int result = 0;
-        char reason[512];
-
-        while ((got = getline(&line, &capacity, file)) >= 0) {
-                number++;
-                size_t len = (size_t)got;
-                if (len > CONFIG_LINE_MAX) {
-                        result = config_error(err, err_size, "%s:%lu: line longer than %d bytes",
-                                              path, number, CONFIG_LINE_MAX);
-                        break;
-                }
-                if (strlen(line) != len) {
-                        result = config_error(err, err_size, "%s:%lu: NUL byte in line",
-                                              path, number);
-                        break;
-                }
-                /* A CRLF file edited on another system reads the same. */
-                while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-                        line[--len] = '\0';
-                cut_comment(line);
-
-                char *key;
-                char *value;
-                int kind = split_line(line, &key, &value);
-                if (kind == 0)
-                        continue;
-                if (kind < 0) {
-                        result = config_error(err, err_size, "%s:%lu: expected \"key = value\"",
-                                              path, number);
-                        break;
-                }
-                const struct config_key *row = find_key(key);
-                if (row == NULL) {
-                        result = config_error(err, err_size, "%s:%lu: unknown key %s",
-                                              path, number, key);
-                        break;
-                }
-                size_t index = (size_t)(row - config_keys);
-                if (line_of_key[index] != 0) {
-                        result = config_error(err, err_size, "%s:%lu: duplicate key %s",
-                                              path, number, key);
-                        break;
-                }
-                line_of_key[index] = number;
-                if (set_key(cfg, row, value, reason, sizeof reason) != 0) {
-                        result = config_error(err, err_size, "%s:%lu: %s", path, number,
-                                              reason);
-                        break;
-                }
-        }
-        if (result == 0 && ferror(file))
-                result = config_error(err, err_size, "%s: %s", path, strerror(errno));
-        free(line);
-        return result;
-}
-
-int config_load(struct config *cfg, const char *path, char *err, size_t err_size)
-{
-        FILE *file = fopen(path, "r");
-        if (file == NULL)
-                return config_error(err, err_size, "%s: %s", path, strerror(errno));
-
-        /* Work on a copy: a file with an error leaves *cfg as it was. */
-        struct config *work = malloc(sizeof *work);
-        if (work == NULL) {
-                fclose(file);
-                return config_error(err, err_size, "%s: out of memory", path);
-        }
-        *work = *cfg;
-        char reason[512];
-        unsigned long line_of_key[CONFIG_KEY_COUNT] = { 0 };
-        int result = load_stream(work, file, path, line_of_key, err, err_size);
-        fclose(file);
-        /* The guard runs once the whole file is read, so the order of the
-         * smtp_line_endings and *_listen lines does not matter. The error
-         * names the smtp_line_endings line (none if set before the file). */
-        if (result == 0 && check_lenient(work, reason, sizeof reason) != 0) {
-                unsigned long line = line_of_key[find_key("smtp_line_endings") - config_keys];
-                if (line != 0)
-                        result = config_error(err, err_size, "%s:%lu: %s", path, line, reason);
-                else
-                        result = config_error(err, err_size, "%s: %s", path, reason);
-        }
-        if (result == 0)
-                *cfg = *work;
-        free(work);
-        return result;
 }
 
 /* ---- queries --------------------------------------------------------------- */

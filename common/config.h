@@ -62,7 +62,8 @@ struct config {
         /* Teaching switches (labs): which EHLO keywords and CAPA lines are
          * offered. Default: all we implement, in this order:
          * smtp_extensions   = SIZE 8BITMIME PIPELINING ENHANCEDSTATUSCODES HELP AUTH
-         * pop3_capabilities = TOP UIDL USER RESP-CODES AUTH-RESP-CODE PIPELINING SASL IMPLEMENTATION
+         * pop3_capabilities = TOP UIDL USER RESP-CODES AUTH-RESP-CODE PIPELINING SASL
+         *                     IMPLEMENTATION
          * (AUTH / SASL are offered only when mechanism_count > 0.) */
         size_t smtp_extension_count;
         char smtp_extensions[CONFIG_EXTENSIONS_MAX][24];

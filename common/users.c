@@ -1,29 +1,23 @@
 /* SPDX-License-Identifier: MIT
  *
- * users.c - the users file, the aliases file, password checks and alias
- * resolution (DESIGN.md §7). Writing the users file is in users_file.c.
+ * users.c - loading and reloading the users and aliases files, and the
+ * password checks (DESIGN.md §7).
  *
  * Both files are read whole into two sorted tables (users by exact name,
  * aliases by name ignoring ASCII case) that every session looks up under a
  * shared read lock. A reload builds fresh tables without any lock held and
  * only swaps a pointer under the write lock, so sessions never wait for file
  * I/O. A file with any bad line is refused whole, with "FILE:LINE: reason":
- * a half-loaded users file would lock people out without saying why.
+ * a half-loaded users file would lock people out without saying why. The
+ * lines of the aliases file and alias resolution are in users_aliases.c;
+ * writing the users file is in users_file.c. postmaster must exist
+ * (RFC 5321 §4.5.1): a load without it logs a warning.
  *
- * Aliases map a name to local users or to other aliases. Command ("|prog")
- * and file ("/path") targets of the sendmail format are refused at load
- * time, because this server never runs programs or writes files for mail.
- * A target "name@domain" is read as the local name: remote forwarding is
- * not supported. An alias is looked up before a user of the same name, so
- * "student: student, tutor" keeps a copy and sends one on; the alias being
- * expanded is not expanded again inside itself, which also ends loops.
- * postmaster must exist (RFC 5321 §4.5.1); the embedded default aliases
- * file maps it, and a load without it logs a warning.
- *
- * Standards:  RFC 5321 §4.5.1, RFC 5321 §3.5.2
+ * Standards:  RFC 5321 §4.5.1
  * Threads:    any thread; shared tables behind users_lock (see LOCKING).
- * Read next:  common/sasl.c (SASL mechanisms on top of these checks),
- *             common/users_file.c (adding a user).
+ * Read next:  common/users_aliases.c (aliases), common/sasl.c (SASL
+ *             mechanisms on top of these checks), common/users_file.c
+ *             (adding a user).
  */
 #include "common/users.h"
 
@@ -42,44 +36,15 @@
 #include "common/hmac.h"
 #include "common/log.h"
 #include "common/text.h"
+#include "common/users_internal.h"
 
 #define USERS_LINE_MAX 1024          /* longest line in either file */
-#define USERS_ALIAS_DEPTH_MAX 8      /* aliases of aliases, this deep at most */
 
 /* SECURITY: user enumeration. Checked against when there is no {CRYPT}
  * user whose hash could serve as the dummy (struct users_tables). */
 static const char users_fallback_dummy_hash[] =
         "$6$usersdummysalt$quigx3xpgNVxhvMUz43BWGb.lV1Qff9jKVMql5nRijXxufRgnLri"
         "eD/HbtIT56i2CDyy8vdWkVT6RwFvwIH6w/";
-
-struct users_entry {
-        char name[USER_NAME_MAX + 1];
-        enum users_scheme scheme;
-        char secret[USER_SECRET_MAX + 1];    /* crypt(3) hash or plain secret */
-        unsigned line;
-};
-
-struct users_alias_member {
-        char written[SMTP_PATH_MAX + 1];     /* as in the file, for EXPN */
-        char local[USER_NAME_MAX + 1];       /* without "@domain" */
-};
-
-struct users_alias {
-        char name[USER_NAME_MAX + 1];
-        size_t member_count;
-        struct users_alias_member *members;
-        unsigned line;
-};
-
-struct users_tables {
-        struct users_entry *users;           /* sorted by strcmp */
-        size_t user_count;
-        struct users_alias *aliases;         /* sorted by text_casecmp */
-        size_t alias_count;
-        /* The hash an unknown user's password is checked against: the first
-         * {CRYPT} user's, so that it costs what a real check costs. */
-        char dummy_hash[USER_SECRET_MAX + 1];
-};
 
 /* What a file looked like when it was last loaded (users_reload_if_changed). */
 struct users_file_identity {
@@ -90,11 +55,12 @@ struct users_file_identity {
         struct timespec modified;
 };
 
-/* LOCKING: users_lock protects users_current. Lookups hold it for reading
- * while they copy out what they need; users_install() holds it for writing
- * only to swap the pointer. Never held across crypt(3) or file I/O. */
-static pthread_rwlock_t users_lock = PTHREAD_RWLOCK_INITIALIZER;
-static struct users_tables *users_current;
+/* LOCKING: users_lock protects users_current. Lookups (here and in
+ * users_aliases.c) hold it for reading while they copy out what they need;
+ * users_install() holds it for writing only to swap the pointer. Never held
+ * across crypt(3) or file I/O. */
+pthread_rwlock_t users_lock = PTHREAD_RWLOCK_INITIALIZER;
+struct users_tables *users_current;
 
 /* LOCKING: users_reload_mutex protects everything below it and is held for a
  * whole load, so only one thread reads the files at a time. Taken before
@@ -114,12 +80,9 @@ static void users_wipe(void *p, size_t len)
         explicit_bzero(p, len);
 }
 
-static void users_error(char *err, size_t err_size, const char *path, unsigned line,
-                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
 /* Format "FILE:LINE: reason" (or "FILE: reason" for line 0) into err. */
-static void users_error(char *err, size_t err_size, const char *path, unsigned line,
-                        const char *fmt, ...)
+void users_load_error(char *err, size_t err_size, const char *path, unsigned line,
+                      const char *fmt, ...)
 {
         int used = line > 0 ? snprintf(err, err_size, "%s:%u: ", path, line)
                             : snprintf(err, err_size, "%s: ", path);
@@ -165,7 +128,7 @@ static void users_tables_free(struct users_tables *t)
 }
 
 /* Grow *array (of *capacity elements of size bytes) so one more fits. */
-static bool users_grow(void **array, size_t *capacity, size_t count, size_t size)
+bool users_grow(void **array, size_t *capacity, size_t count, size_t size)
 {
         if (count < *capacity)
                 return true;
@@ -187,14 +150,15 @@ static int users_parse_user(struct users_tables *t, size_t *capacity, const char
 {
         char *colon = strchr(line, ':');
         if (colon == NULL) {
-                users_error(err, err_size, path, line_number, "missing ':' after the user name");
+                users_load_error(err, err_size, path, line_number,
+                                 "missing ':' after the user name");
                 return -1;
         }
         *colon = '\0';
         if (!users_name_valid(line)) {
-                users_error(err, err_size, path, line_number,
-                            "invalid user name (1 to %d of A-Z a-z 0-9 . _ -, not "
-                            "starting with '.' or '-')", USER_NAME_MAX);
+                users_load_error(err, err_size, path, line_number,
+                                 "invalid user name (1 to %d of A-Z a-z 0-9 . _ -, not "
+                                 "starting with '.' or '-')", USER_NAME_MAX);
                 return -1;
         }
         const char *value = colon + 1;
@@ -204,19 +168,19 @@ static int users_parse_user(struct users_tables *t, size_t *capacity, const char
         } else if (strncmp(value, "{PLAIN}", 7) == 0) {
                 scheme = USERS_SCHEME_PLAIN;
         } else {
-                users_error(err, err_size, path, line_number,
-                            "unknown scheme (expected {CRYPT} or {PLAIN})");
+                users_load_error(err, err_size, path, line_number,
+                                 "unknown scheme (expected {CRYPT} or {PLAIN})");
                 return -1;
         }
         const char *secret = value + 7;
         size_t secret_len = strlen(secret);
         if (secret_len == 0 || secret_len > USER_SECRET_MAX) {
-                users_error(err, err_size, path, line_number,
-                            "the secret must be 1 to %d bytes long", USER_SECRET_MAX);
+                users_load_error(err, err_size, path, line_number,
+                                 "the secret must be 1 to %d bytes long", USER_SECRET_MAX);
                 return -1;
         }
         if (!users_grow((void **)&t->users, capacity, t->user_count, sizeof *t->users)) {
-                users_error(err, err_size, path, line_number, "out of memory");
+                users_load_error(err, err_size, path, line_number, "out of memory");
                 return -1;
         }
         struct users_entry *entry = &t->users[t->user_count++];
@@ -226,96 +190,6 @@ static int users_parse_user(struct users_tables *t, size_t *capacity, const char
         memcpy(entry->secret, secret, secret_len);
         entry->line = line_number;
         return 0;
-}
-
-/* One target of an alias line, already trimmed, into member. */
-static int users_parse_target(struct users_alias_member *member, const char *target,
-                              const char *path, unsigned line_number, char *err,
-                              size_t err_size)
-{
-        char shown[96];
-        size_t len = strlen(target);
-        text_escape(shown, sizeof shown, target, len);
-        if (len == 0) {
-                users_error(err, err_size, path, line_number, "empty alias target");
-                return -1;
-        }
-        /* SECURITY: command execution. The sendmail alias format can pipe
-         * mail into a program or append it to a file; we never do either. */
-        if (target[0] == '|' || target[0] == '/' || target[0] == ':' || target[0] == '"') {
-                users_error(err, err_size, path, line_number,
-                            "target '%s': command, file and include targets are not "
-                            "supported", shown);
-                return -1;
-        }
-        if (len > SMTP_PATH_MAX) {
-                users_error(err, err_size, path, line_number, "target too long");
-                return -1;
-        }
-        memcpy(member->written, target, len + 1);
-        size_t local_len = strcspn(target, "@");
-        if (local_len <= USER_NAME_MAX) {
-                memcpy(member->local, target, local_len);
-                member->local[local_len] = '\0';
-        }
-        if (local_len > USER_NAME_MAX || !users_name_valid(member->local)) {
-                users_error(err, err_size, path, line_number,
-                            "target '%s' is not a local user or alias name", shown);
-                return -1;
-        }
-        return 0;
-}
-
-/* One line of the aliases file: name: target, target, ... Targets are
- * separated by commas, with optional blanks around them; an empty target
- * (",,") is more likely a typo than intent, so it is an error. */
-static int users_parse_alias(struct users_tables *t, size_t *capacity, const char *path,
-                             unsigned line_number, char *line, char *err, size_t err_size)
-{
-        char *colon = strchr(line, ':');
-        if (colon == NULL) {
-                users_error(err, err_size, path, line_number, "missing ':' after the alias name");
-                return -1;
-        }
-        *colon = '\0';
-        if (!users_name_valid(line)) {
-                users_error(err, err_size, path, line_number, "invalid alias name");
-                return -1;
-        }
-        if (!users_grow((void **)&t->aliases, capacity, t->alias_count, sizeof *t->aliases)) {
-                users_error(err, err_size, path, line_number, "out of memory");
-                return -1;
-        }
-        struct users_alias *alias = &t->aliases[t->alias_count++];
-        memset(alias, 0, sizeof *alias);
-        memcpy(alias->name, line, strlen(line) + 1);
-        alias->line = line_number;
-
-        size_t member_capacity = 0;
-        char *rest = colon + 1;
-        for (;;) {
-                char *comma = strchr(rest, ',');
-                if (comma != NULL)
-                        *comma = '\0';
-                while (*rest == ' ' || *rest == '\t')
-                        rest++;
-                size_t len = strlen(rest);
-                while (len > 0 && (rest[len - 1] == ' ' || rest[len - 1] == '\t'))
-                        rest[--len] = '\0';
-                if (!users_grow((void **)&alias->members, &member_capacity,
-                                alias->member_count, sizeof *alias->members)) {
-                        users_error(err, err_size, path, line_number, "out of memory");
-                        return -1;
-                }
-                struct users_alias_member *member = &alias->members[alias->member_count];
-                memset(member, 0, sizeof *member);
-                if (users_parse_target(member, rest, path, line_number, err, err_size) != 0)
-                        return -1;
-                alias->member_count++;
-                if (comma == NULL)
-                        return 0;
-                rest = comma + 1;
-        }
 }
 
 typedef int users_line_fn(struct users_tables *t, size_t *capacity, const char *path,
@@ -335,13 +209,13 @@ static int users_read_file(const char *path, bool may_be_missing, users_line_fn 
         if (fd < 0) {
                 if (errno == ENOENT && may_be_missing)
                         return 0;
-                users_error(err, err_size, path, 0, "%s", strerror(errno));
+                users_load_error(err, err_size, path, 0, "%s", strerror(errno));
                 return -1;
         }
         struct stat st;
         FILE *f = fstat(fd, &st) == 0 ? fdopen(fd, "r") : NULL;
         if (f == NULL) {
-                users_error(err, err_size, path, 0, "%s", strerror(errno));
+                users_load_error(err, err_size, path, 0, "%s", strerror(errno));
                 close(fd);
                 return -1;
         }
@@ -363,10 +237,10 @@ static int users_read_file(const char *path, bool may_be_missing, users_line_fn 
                 if (len > 0 && line[len - 1] == '\r')
                         line[--len] = '\0';
                 if (len > USERS_LINE_MAX) {
-                        users_error(err, err_size, path, line_number, "line too long");
+                        users_load_error(err, err_size, path, line_number, "line too long");
                         result = -1;
                 } else if (strlen(line) != len) {
-                        users_error(err, err_size, path, line_number, "NUL byte in line");
+                        users_load_error(err, err_size, path, line_number, "NUL byte in line");
                         result = -1;
                 } else {
                         size_t blank = strspn(line, " \t");
@@ -376,7 +250,7 @@ static int users_read_file(const char *path, bool may_be_missing, users_line_fn 
                 }
         }
         if (result == 0 && ferror(f)) {
-                users_error(err, err_size, path, 0, "read error");
+                users_load_error(err, err_size, path, 0, "read error");
                 result = -1;
         }
         if (line != NULL) {
@@ -393,12 +267,6 @@ static int users_compare_users(const void *a, const void *b)
                       ((const struct users_entry *)b)->name);
 }
 
-static int users_compare_aliases(const void *a, const void *b)
-{
-        return text_casecmp(((const struct users_alias *)a)->name,
-                            ((const struct users_alias *)b)->name);
-}
-
 /* Read both files into fresh tables: sorted, duplicates refused. */
 static int users_load(const char *users_path, const char *aliases_path,
                       struct users_tables **tables_out, struct users_file_identity *users_id_out,
@@ -406,7 +274,7 @@ static int users_load(const char *users_path, const char *aliases_path,
 {
         struct users_tables *t = calloc(1, sizeof *t);
         if (t == NULL) {
-                users_error(err, err_size, users_path, 0, "out of memory");
+                users_load_error(err, err_size, users_path, 0, "out of memory");
                 return -1;
         }
         if (users_read_file(users_path, false, users_parse_user, t, users_id_out,
@@ -421,26 +289,17 @@ static int users_load(const char *users_path, const char *aliases_path,
         for (size_t i = 1; i < t->user_count; i++) {
                 const struct users_entry *a = &t->users[i - 1], *b = &t->users[i];
                 if (strcmp(a->name, b->name) == 0) {
-                        users_error(err, err_size, users_path,
-                                    a->line > b->line ? a->line : b->line,
-                                    "duplicate user '%s' (also on line %u)", a->name,
-                                    a->line < b->line ? a->line : b->line);
+                        users_load_error(err, err_size, users_path,
+                                         a->line > b->line ? a->line : b->line,
+                                         "duplicate user '%s' (also on line %u)", a->name,
+                                         a->line < b->line ? a->line : b->line);
                         users_tables_free(t);
                         return -1;
                 }
         }
-        if (t->alias_count > 0)
-                qsort(t->aliases, t->alias_count, sizeof *t->aliases, users_compare_aliases);
-        for (size_t i = 1; i < t->alias_count; i++) {
-                const struct users_alias *a = &t->aliases[i - 1], *b = &t->aliases[i];
-                if (text_casecmp(a->name, b->name) == 0) {
-                        users_error(err, err_size, aliases_path,
-                                    a->line > b->line ? a->line : b->line,
-                                    "duplicate alias '%s' (also on line %u)", b->name,
-                                    a->line < b->line ? a->line : b->line);
-                        users_tables_free(t);
-                        return -1;
-                }
+        if (users_sort_aliases(t, aliases_path, err, err_size) != 0) {
+                users_tables_free(t);
+                return -1;
         }
         memcpy(t->dummy_hash, users_fallback_dummy_hash, sizeof users_fallback_dummy_hash);
         for (size_t i = 0; i < t->user_count; i++) {
@@ -465,7 +324,7 @@ static void users_install(struct users_tables *t)
         users_tables_free(old);
 }
 
-static const struct users_entry *users_find_user(const struct users_tables *t, const char *name)
+const struct users_entry *users_find_user(const struct users_tables *t, const char *name)
 {
         if (t == NULL || t->user_count == 0)
                 return NULL;
@@ -473,17 +332,6 @@ static const struct users_entry *users_find_user(const struct users_tables *t, c
         if (!text_copy(key.name, sizeof key.name, name))
                 return NULL;
         return bsearch(&key, t->users, t->user_count, sizeof *t->users, users_compare_users);
-}
-
-static const struct users_alias *users_find_alias(const struct users_tables *t, const char *name)
-{
-        if (t == NULL || t->alias_count == 0)
-                return NULL;
-        struct users_alias key;
-        if (!text_copy(key.name, sizeof key.name, name))
-                return NULL;
-        return bsearch(&key, t->aliases, t->alias_count, sizeof *t->aliases,
-                       users_compare_aliases);
 }
 
 /* RFC 5321 §4.5.1 (MUST): every domain must accept "postmaster", in any
@@ -505,7 +353,7 @@ int users_init(const char *users_path, const char *aliases_path, char *err, size
         if (!text_copy(users_file_path, sizeof users_file_path, users_path) ||
             !text_copy(aliases_file_path, sizeof aliases_file_path,
                        aliases_path != NULL ? aliases_path : "")) {
-                users_error(err, err_size, users_path, 0, "path too long");
+                users_load_error(err, err_size, users_path, 0, "path too long");
         } else if (users_load(users_file_path, aliases_file_path, &t, &users_identity,
                               &aliases_identity, err, err_size) == 0) {
                 users_install(t);
@@ -690,84 +538,4 @@ bool users_plain_secret(const char *name, char *secret, size_t size)
         if (!copied && size > 0)
                 users_wipe(secret, size);
         return copied;
-}
-
-/* The state of one users_resolve() call. path holds the aliases being
- * expanded, outermost first, for loop detection. */
-struct users_resolution {
-        const struct users_tables *tables;
-        char (*users)[USER_NAME_MAX + 1];
-        size_t max;
-        size_t count;
-        bool is_overflow;
-        bool is_too_deep;
-        const struct users_alias *path[USERS_ALIAS_DEPTH_MAX];
-        size_t depth;
-};
-
-/* Depth-first expansion of name into r->users. An alias is replaced by its
- * members; a name that is already being expanded (it is on r->path) is
- * taken as a user name instead, which both ends loops and lets an alias
- * list the user it shadows. Anything else must be a user, or adds nothing. */
-static void users_resolve_name(struct users_resolution *r, const char *name)
-{
-        const struct users_alias *alias = users_find_alias(r->tables, name);
-        for (size_t i = 0; alias != NULL && i < r->depth; i++)
-                if (r->path[i] == alias)
-                        alias = NULL;   /* inside its own expansion: a user or nothing */
-        if (alias != NULL) {
-                if (r->depth == USERS_ALIAS_DEPTH_MAX) {
-                        r->is_too_deep = true;
-                        return;
-                }
-                r->path[r->depth++] = alias;
-                for (size_t i = 0; i < alias->member_count; i++)
-                        users_resolve_name(r, alias->members[i].local);
-                r->depth--;
-                return;
-        }
-        const struct users_entry *user = users_find_user(r->tables, name);
-        if (user == NULL)
-                return;         /* a target that names nobody delivers nowhere */
-        for (size_t i = 0; i < r->count; i++)
-                if (strcmp(r->users[i], user->name) == 0)
-                        return;
-        if (r->count == r->max) {
-                r->is_overflow = true;
-                return;
-        }
-        memcpy(r->users[r->count++], user->name, sizeof user->name);
-}
-
-int users_resolve(const char *local, char users_out[][USER_NAME_MAX + 1], size_t max)
-{
-        /* RFC 5321 §4.5.1: "postmaster" is recognised in any case, even when
-         * it is a user rather than an alias. */
-        if (text_casecmp(local, "postmaster") == 0)
-                local = "postmaster";
-        struct users_resolution r = { .users = users_out, .max = max };
-        pthread_rwlock_rdlock(&users_lock);
-        r.tables = users_current;
-        users_resolve_name(&r, local);
-        pthread_rwlock_unlock(&users_lock);
-        if (r.is_too_deep) {
-                char shown[96];
-                log_warn(0, "alias '%s' nests deeper than %d levels; the rest is ignored",
-                         text_escape(shown, sizeof shown, local, strlen(local)),
-                         USERS_ALIAS_DEPTH_MAX);
-        }
-        return r.is_overflow ? -1 : (int)r.count;
-}
-
-int users_alias_members(const char *local, char members_out[][SMTP_PATH_MAX + 1], size_t max)
-{
-        /* RFC 5321 §3.5.2: EXPN lists the members of a mailing list. */
-        size_t count = 0;
-        pthread_rwlock_rdlock(&users_lock);
-        const struct users_alias *alias = users_find_alias(users_current, local);
-        for (; alias != NULL && count < alias->member_count && count < max; count++)
-                memcpy(members_out[count], alias->members[count].written,
-                       sizeof members_out[count]);
-        pthread_rwlock_unlock(&users_lock);
-        return (int)count;
 }

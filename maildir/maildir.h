@@ -74,7 +74,8 @@ enum maildir_result {
 struct maildir_delivery *maildir_delivery_begin(const char *root, const char *first_user);
 
 /* Append bytes (LF line ends). Also counts ,S= and ,W=. */
-enum maildir_result maildir_delivery_write(struct maildir_delivery *d, const void *data, size_t len);
+enum maildir_result maildir_delivery_write(struct maildir_delivery *d, const void *data,
+                                           size_t len);
 
 /* fsync and close the file, link it into <root>/<user>/new/ for each of
  * users[0..count) under one name with ,S= and ,W=, fsync every new/
