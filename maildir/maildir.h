@@ -124,6 +124,12 @@ int maildir_mark_seen(const char *root, const char *user, struct maildir_entry *
  * Returns 0 or -1 with errno. */
 int maildir_remove(const char *root, const char *user, struct maildir_entry *entry);
 
+/* Make removals and moves in new/ and cur/ of <root>/<user> durable:
+ * fsync both directories. pop3d calls it after UPDATE, before +OK to QUIT,
+ * so that a crash cannot bring deleted messages back. Returns 0 or -1 with
+ * errno. */
+int maildir_sync(const char *root, const char *user);
+
 /* ---- lock.c ---- */
 
 /* Take the session lock: flock(LOCK_EX|LOCK_NB) on <root>/<user>/.pop3.lock

@@ -105,20 +105,24 @@ static int look_up_again(const char *root, const char *user, struct maildir_entr
         return -1;
 }
 
+/* SECURITY: path traversal. O_NOFOLLOW: a symbolic link planted in new/ or
+ * cur/ must not make pop3d serve whatever file it points to. */
+#define MAILDIR_MESSAGE_OPEN_FLAGS (O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+
 int maildir_open_message(const char *root, const char *user, struct maildir_entry *entry)
 {
         char path[PATH_MAX];
 
         if (build_path(path, root, user, entry->filename) != 0)
                 return -1;
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        int fd = open(path, MAILDIR_MESSAGE_OPEN_FLAGS);
         if (fd >= 0 || errno != ENOENT)
                 return fd;
         /* Moved since the scan: one more try under its current name. */
         if (look_up_again(root, user, entry) != 0 ||
             build_path(path, root, user, entry->filename) != 0)
                 return -1;
-        return open(path, O_RDONLY | O_CLOEXEC);
+        return open(path, MAILDIR_MESSAGE_OPEN_FLAGS);
 }
 
 /* The cur/ name of a seen message: "cur/<unique>:2,<flags with S>", flags
@@ -207,6 +211,44 @@ int maildir_remove(const char *root, const char *user, struct maildir_entry *ent
                  * it under its new name, and if it is gone already, so be it. */
                 if (look_up_again(root, user, entry) != 0)
                         return errno == ENOENT ? 0 : -1;
+        }
+        return 0;
+}
+
+/* fsync one directory; EINVAL means the file system cannot sync a
+ * directory, which we accept as deliver.c does. */
+static int sync_directory(const char *path)
+{
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0)
+                return -1;
+        int result = fsync(fd);
+        if (result != 0 && errno == EINVAL)
+                result = 0;
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return result;
+}
+
+int maildir_sync(const char *root, const char *user)
+{
+        static const char *const folders[] = { "new", "cur" };
+        char path[PATH_MAX];
+
+        if (root == NULL || !maildir_user_valid(user)) {
+                errno = EINVAL;
+                return -1;
+        }
+        for (size_t i = 0; i < sizeof folders / sizeof folders[0]; i++) {
+                int length = snprintf(path, sizeof path, "%s/%s/%s", root, user, folders[i]);
+                if (length < 0 || (size_t)length >= sizeof path) {
+                        errno = ENAMETOOLONG;
+                        return -1;
+                }
+                if (sync_directory(path) != 0)
+                        return -1;
         }
         return 0;
 }

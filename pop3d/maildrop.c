@@ -172,6 +172,13 @@ int pop3_maildrop_update(struct pop3_maildrop *d, const char *root, const char *
                         result = -1;
                 }
         }
+        /* The +OK to QUIT promises the messages are gone: make the unlinks
+         * durable first, or a crash could bring them back to be fetched
+         * again. */
+        if (removed > 0 && maildir_sync(root, user) != 0) {
+                log_err(0, "cannot sync the maildrop of %s: %s", user, strerror(errno));
+                result = -1;
+        }
         *removed_out = removed;
         return result;
 }

@@ -200,18 +200,19 @@ static void pop3_dispatch(struct pop3_session *s, size_t len)
         struct pop3_args args;
 
         s->explain = "RFC 1939 §3";
-        /* A NUL could hide the rest of a line from a C string function and a
-         * bare CR is not a line end: refuse both instead of guessing. */
-        if (memchr(s->line, '\0', len) != NULL || memchr(s->line, '\r', len) != NULL) {
-                trace_client(s->id, s->line, len);
-                pop3_reply_err(s, POP3_CODE_NONE, "Invalid character in command");
-                return;
-        }
         char *space = memchr(s->line, ' ', len);
         size_t verb_len = space != NULL ? (size_t)(space - s->line) : len;
         const struct pop3_command *cmd = pop3_command_find(s->line, verb_len);
 
+        /* Traced first, masked by the verb's row (PASS, APOP, AUTH), so that
+         * a password is hidden even on a line refused below. */
         pop3_trace_command(s, cmd, len);
+        /* A NUL could hide the rest of a line from a C string function and a
+         * bare CR is not a line end: refuse both instead of guessing. */
+        if (memchr(s->line, '\0', len) != NULL || memchr(s->line, '\r', len) != NULL) {
+                pop3_reply_err(s, POP3_CODE_NONE, "Invalid character in command");
+                return;
+        }
         if (cmd == NULL) {
                 pop3_reply_err(s, POP3_CODE_NONE, "Unknown command");
                 return;

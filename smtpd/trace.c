@@ -13,7 +13,7 @@
  * (qmail's safeput habit). The client is named by its address literal only:
  * no DNS look-up, so nothing leaves the machine (DESIGN.md §2).
  *
- * Standards:  RFC 5321 §4.4, RFC 5321 §4.1.3, RFC 5322 §3.3, RFC 5322 §3.6.7,
+ * Standards:  RFC 5321 §4.4, RFC 5321 §4.1.2, RFC 5321 §4.1.3, RFC 5322 §3.3, RFC 5322 §3.6.7,
  *             RFC 3848 §1
  * Threads:    runs in the session's thread; localtime_r only.
  * Read next:  smtpd/data.c (which writes these lines before the message).
@@ -25,7 +25,8 @@
 
 /* SECURITY: header injection. Copy src into dst[size] keeping only the
  * characters of domains, address literals and ordinary mailboxes; every
- * other byte (CR, LF, controls, spaces, 8-bit) becomes '?'. */
+ * other byte (CR, LF, controls, 8-bit, and the space and backslash that only
+ * a quoted local part may hold) becomes '?'. */
 static void smtp_trace_safe_copy(char *dst, size_t size, const char *src)
 {
         static const char allowed[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -34,6 +35,21 @@ static void smtp_trace_safe_copy(char *dst, size_t size, const char *src)
 
         for (; src[i] != '\0' && i + 1 < size; i++)
                 dst[i] = strchr(allowed, src[i]) != NULL ? src[i] : '?';
+        if (size > 0)
+                dst[i] = '\0';
+}
+
+/* SECURITY: header injection. A path was validated by common/addr when it
+ * arrived, and a quoted local part (RFC 5321 §4.1.2 Quoted-string) may hold
+ * spaces and backslash pairs such as "x\"y z": turning those into '?' would
+ * leave unbalanced quotes. So paths keep every printable ASCII byte; CR, LF,
+ * controls and 8-bit bytes still become '?'. */
+static void smtp_trace_safe_path(char *dst, size_t size, const char *src)
+{
+        size_t i = 0;
+
+        for (; src[i] != '\0' && i + 1 < size; i++)
+                dst[i] = src[i] >= 0x20 && src[i] <= 0x7e ? src[i] : '?';
         if (size > 0)
                 dst[i] = '\0';
 }
@@ -77,7 +93,7 @@ size_t smtp_trace_headers(const struct smtp_session *s, char *out, size_t size)
         char date[64], literal[sizeof s->peer + 8];
         const char *with = !s->seen_ehlo ? "SMTP" : s->user[0] != '\0' ? "ESMTPA" : "ESMTP";
 
-        smtp_trace_safe_copy(reverse, sizeof reverse, s->tx.reverse_path);
+        smtp_trace_safe_path(reverse, sizeof reverse, s->tx.reverse_path);
         smtp_trace_safe_copy(helo, sizeof helo, s->helo);
         smtp_trace_safe_copy(hostname, sizeof hostname, s->cfg->hostname);
         smtp_trace_safe_copy(peer, sizeof peer, s->peer);
@@ -90,7 +106,8 @@ size_t smtp_trace_headers(const struct smtp_session *s, char *out, size_t size)
          * null path of bounces. */
         int n;
         if (s->tx.recipient_count == 1) {
-                smtp_trace_safe_copy(recipient, sizeof recipient, s->tx.recipients[0].mailbox);
+                smtp_trace_safe_path(recipient, sizeof recipient,
+                                     s->tx.recipients[0].mailbox);
                 n = snprintf(out, size,
                              "Return-Path: <%s>\nReceived: from %s (%s)\n"
                              "\tby %s with %s id %lu.%lu\n\tfor <%s>; %s\n",

@@ -154,6 +154,31 @@ START_TEST(test_quit_answered_after_last_failure)
 }
 END_TEST
 
+/* SECURITY: secrets never reach the transcript, also on a PASS line that
+ * is refused for a bare CR or a NUL (DESIGN.md §7). */
+START_TEST(test_refused_pass_line_is_masked)
+{
+        struct harness h;
+        struct pop3t p;
+        static const char bare_cr[] = "PASS hunter2\r\r\n";
+        static const char nul[] = "PASS s\0cr3t\r\n";
+
+        pop3t_start(&h, NULL);
+        pop3t_connect(&p, h.port);
+        ck_assert_int_eq(pop3t_command(&p, "USER student"), 1);
+        pop3t_send(&p, bare_cr, sizeof bare_cr - 1);
+        ck_assert_int_eq(pop3t_status(&p), 0);
+        pop3t_send(&p, nul, sizeof nul - 1);
+        ck_assert_int_eq(pop3t_status(&p), 0);
+        ck_assert_int_eq(pop3t_command(&p, "QUIT"), 1);
+        pop3t_close(&p);
+        ck_assert(harness_log_contains(&h, "C: PASS ****"));
+        ck_assert(!harness_log_contains(&h, "hunter2"));
+        ck_assert(!harness_log_contains(&h, "cr3t"));
+        harness_cleanup(&h);
+}
+END_TEST
+
 /* common/users.h: the daemon re-reads the users file when it changed. */
 START_TEST(test_users_file_changed_while_running)
 {
@@ -295,6 +320,7 @@ Suite *pop3_auth_suite(void)
         tcase_add_test(failures, test_failed_login_delay_blocks_nobody_else);
         tcase_add_test(failures, test_disconnect_after_too_many_failures);
         tcase_add_test(failures, test_quit_answered_after_last_failure);
+        tcase_add_test(failures, test_refused_pass_line_is_masked);
         suite_add_tcase(suite, failures);
 
         TCase *users = tcase_create("users");

@@ -228,6 +228,29 @@ START_TEST(test_header_injection_in_helo)
 }
 END_TEST
 
+/* RFC 5321 §4.4: Return-Path: carries the reverse-path as received; a quoted
+ * local part keeps its spaces and backslash pairs (balanced quotes). */
+START_TEST(test_return_path_keeps_quoted_local_part)
+{
+        struct harness h;
+
+        smtp_test_start(&h, NULL, 0);
+        struct client *c = smtp_test_session(&h);
+        ck_assert_int_eq(smtp_test_send(c, "\"x\\\"y z\"@example.org", "student@localhost",
+                                        "Subject: q\r\n\r\nbody\r\n.\r\n"), 250);
+        ck_assert_int_eq(smtp_test_wait_files(&h, "student", "new", 1), 1);
+        size_t len;
+        char *message = harness_read_message(&h, "student", "new", &len);
+        ck_assert_ptr_nonnull(message);
+        static const char expected[] = "Return-Path: <\"x\\\"y z\"@example.org>\n";
+        ck_assert_msg(strncmp(message, expected, sizeof expected - 1) == 0,
+                      "stored: %.60s", message);
+        free(message);
+        smtp_test_close(c);
+        harness_cleanup(&h);
+}
+END_TEST
+
 /* Thunderbird: a 5xx to EHLO makes it fall back to HELO and a plain MAIL. */
 START_TEST(test_helo_fallback)
 {
@@ -540,6 +563,7 @@ Suite *smtp_commands_suite(void)
                             (int)(sizeof greet_cases / sizeof greet_cases[0]));
         tcase_add_test(tc, test_header_injection_in_helo);
         tcase_add_test(tc, test_helo_fallback);
+        tcase_add_test(tc, test_return_path_keeps_quoted_local_part);
         suite_add_tcase(suite, tc);
 
         tc = tcase_create("dispatcher");

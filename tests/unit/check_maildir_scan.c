@@ -290,6 +290,46 @@ START_TEST(test_open_reads_message_and_follows_a_move)
 }
 END_TEST
 
+/* SECURITY: path traversal. A symbolic link planted in new/ (its name
+ * carries S= and W=, so the scan never opens it) must not be served. */
+START_TEST(test_open_refuses_planted_symlink)
+{
+        char target[1024], link_path[1024];
+        struct maildir_list list;
+
+        snprintf(target, sizeof(target), "%s/secret", temp_root);
+        int fd = open(target, O_CREAT | O_WRONLY, 0600);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write(fd, "secret\n", 7), 7);
+        close(fd);
+        snprintf(link_path, sizeof(link_path), "%s/alice/new/1700000000.M1P1Q1.h,S=7,W=8",
+                 temp_root);
+        ck_assert_int_eq(symlink(target, link_path), 0);
+        ck_assert_int_eq(maildir_scan(temp_root, "alice", &list), 0);
+        ck_assert_uint_eq(list.count, 1);
+        ck_assert_int_eq(maildir_open_message(temp_root, "alice", &list.entries[0]), -1);
+        ck_assert_int_eq(errno, ELOOP);
+        maildir_list_free(&list);
+}
+END_TEST
+
+/* maildir_sync: both folders of a valid Maildir; bad names and missing
+ * Maildirs are errors, never a path outside the root. */
+START_TEST(test_sync_after_removal)
+{
+        struct maildir_list list = scan_one("new/1700000000.M1P1Q1.h,S=6,W=8", "hello\n");
+
+        ck_assert_int_eq(maildir_remove(temp_root, "alice", &list.entries[0]), 0);
+        ck_assert_int_eq(maildir_sync(temp_root, "alice"), 0);
+        ck_assert(!exists("new/1700000000.M1P1Q1.h,S=6,W=8"));
+        ck_assert_int_eq(maildir_sync(temp_root, "../alice"), -1);
+        ck_assert_int_eq(errno, EINVAL);
+        ck_assert_int_eq(maildir_sync(temp_root, "nobody"), -1);
+        ck_assert_int_eq(errno, ENOENT);
+        maildir_list_free(&list);
+}
+END_TEST
+
 struct seen_case {
         const char *before;
         const char *after;
@@ -552,6 +592,8 @@ Suite *maildir_scan_suite(void)
         tcase_add_test(message, test_mark_seen_after_message_moved);
         tcase_add_test(message, test_remove_wherever_it_is);
         tcase_add_test(message, test_entry_path_traversal_refused);
+        tcase_add_test(message, test_open_refuses_planted_symlink);
+        tcase_add_test(message, test_sync_after_removal);
         suite_add_tcase(suite, message);
 
         TCase *lock = tcase_create("lock");
