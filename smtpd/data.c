@@ -16,7 +16,7 @@
  * Standards:  RFC 5321 §2.3.8, RFC 5321 §3.3, RFC 5321 §4.1.1.4, RFC 5321 §4.2.2,
  *             RFC 5321 §4.2.5, RFC 5321 §4.3.2, RFC 5321 §4.4, RFC 5321 §4.5.2,
  *             RFC 5321 §4.5.3.1.6, RFC 5321 §4.5.3.1.9, RFC 5321 §4.5.3.2.6,
- *             RFC 1870 §6, RFC 3463 §3.4, RFC 3463 §3.7, RFC 2920 §3.1
+ *             RFC 1870 §3, RFC 1870 §6, RFC 3463 §3.4, RFC 3463 §3.7, RFC 2920 §3.1
  * Threads:    runs in the session's thread; touches no shared state.
  * Read next:  common/dot.c (the decoder), maildir/deliver.c (durability).
  */
@@ -32,7 +32,7 @@
 /* How a DATA phase ended, before the reply is chosen. */
 struct smtp_data_outcome {
         enum conn_result connection;    /* CONN_LINE when the terminator arrived */
-        bool too_big;                   /* more decoded octets than max_message_size */
+        bool too_big;                   /* more octets than max_message_size */
         enum maildir_result write_error;
         int write_errno;
         bool bare_line_ending;
@@ -97,6 +97,7 @@ static void smtp_data_receive(struct smtp_session *s, struct maildir_delivery *d
                               struct smtp_data_outcome *outcome)
 {
         struct dot_decoder decoder;
+        struct dot_wire_size size = { 0 };
         bool lenient = s->cfg->smtp_lenient_line_endings;
         bool previous_cr = false;
 
@@ -126,8 +127,12 @@ static void smtp_data_receive(struct smtp_session *s, struct maildir_delivery *d
                 enum dot_result end = dot_decode(&decoder, in, in_len, &consumed,
                                                  s->data_decoded, &decoded);
                 /* RFC 1870 §6 and RFC 5321 §4.5.3.1.9: over the size limit we
-                 * stop storing but keep reading to the end, then say 552. */
-                if (decoder.octets_out > s->cfg->max_message_size && !outcome->too_big) {
+                 * stop storing but keep reading to the end, then say 552.
+                 * The size is the one SIZE announces (RFC 1870 §3): octets
+                 * with CRLF line ends, without the stuffing dots and the
+                 * terminator; we store LF, so each LF counts twice. */
+                dot_wire_size_add(&size, s->data_decoded, decoded);
+                if (size.octets > s->cfg->max_message_size && !outcome->too_big) {
                         outcome->too_big = true;
                         log_info(s->id, "message over %llu octets, reading to its end",
                                  s->cfg->max_message_size);

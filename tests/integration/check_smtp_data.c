@@ -323,15 +323,22 @@ START_TEST(test_message_too_big)
         ck_assert_int_eq(client_smtp_command(c, "NOOP"), 250);
         ck_assert_int_eq(harness_count_files(&h, "student", "new"), 0);
         ck_assert_int_eq(harness_count_files(&h, "student", "tmp"), 0);
-        /* The limit counts stored octets (LF line ends): 1000 is fine,
-         * 1001 is not. */
+        /* RFC 1870 §3: the limit counts the message as sent, CRLF line
+         * ends included (not the terminator): 1000 octets are fine, 1001
+         * are not. */
         memset(body, 'x', 500);
         memcpy(body + 500, "\r\n", 2);
-        memset(body + 502, 'y', 499);
-        memcpy(body + 1001, "\r\n.\r\n", 6);
+        memset(body + 502, 'y', 497);
+        memcpy(body + 999, "\r\n.\r\n", 6);
         ck_assert_int_eq(smtp_test_send(c, "alice@localhost", "student@localhost", body), 552);
-        memcpy(body + 1000, "\r\n.\r\n", 6);
+        memcpy(body + 998, "\r\n.\r\n", 6);
         ck_assert_int_eq(smtp_test_send(c, "alice@localhost", "student@localhost", body), 250);
+        /* Many short lines: stored LF would be 750 octets, the wire has 1000
+         * plus CRLFs, so it is refused. */
+        for (size_t i = 0; i < 250; i++)
+                memcpy(body + i * 4, "ab\r\n", 4);
+        memcpy(body + 1000, "x\r\n.\r\n", 7);
+        ck_assert_int_eq(smtp_test_send(c, "alice@localhost", "student@localhost", body), 552);
         smtp_test_close(c);
         harness_cleanup(&h);
 }
