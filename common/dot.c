@@ -17,6 +17,7 @@
  * Threads:    pure functions on caller-owned state.
  * Read next:  smtpd/data.c (uses the decoder), pop3d/ (uses the encoder).
  */
+#include <string.h>
 #include "common/dot.h"
 
 #include "common/limits.h"
@@ -262,17 +263,29 @@ size_t dot_encode_finish(struct dot_encoder *e, char *out)
 
 /* RFC 1939 §5: sizes in STAT and LIST are octets as sent, CRLF line ends
  * included; our Maildir stores LF, so every bare LF counts two. */
+/* Every byte counts once, and every LF not preceded by a CR once more (it
+ * goes out as CRLF). The loop jumps from LF to LF with memchr() rather than
+ * looking at each byte: smtpd and maildir/deliver.c count whole messages of
+ * up to max_message_size this way. */
 void dot_wire_size_add(struct dot_wire_size *w, const char *in, size_t len)
 {
-        for (size_t i = 0; i < len; i++) {
-                if (in[i] == '\n' && w->last != '\r')
-                        w->octets += 2;
-                else
+        const char *end = in + len;
+        const char *p = in;
+        const char *lf;
+
+        if (len == 0)
+                return;
+        w->octets += len;
+        while ((lf = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+                char before = lf > in ? lf[-1] : w->last;
+                if (before != '\r')
                         w->octets += 1;
-                w->last = in[i];
+                p = lf + 1;
+                if (p == end)
+                        break;
         }
-        if (len > 0)
-                w->any = true;
+        w->last = in[len - 1];
+        w->any = true;
 }
 
 uint64_t dot_wire_size_total(const struct dot_wire_size *w)

@@ -8,7 +8,8 @@
  *   1. create <root>/<first user>/tmp/<unique> with O_CREAT|O_EXCL, mode 0600
  *      (O_EXCL: we never write into someone else's file);
  *   2. write the message, counting its octets on disk (,S=) and on the
- *      POP3 wire with CRLF line ends (,W=, through common/dot);
+ *      POP3 wire with CRLF line ends (,W=, the count of common/dot's
+ *      struct dot_wire_size);
  *   3. fsync the file and check close(), so a full disk or a quota reports
  *      here and not later;
  *   4. link the file into <root>/<user>/new/<unique>,S=<s>,W=<w> for every

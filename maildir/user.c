@@ -10,8 +10,8 @@
  *
  * maildir_create() is "mkdir -p" for <root>/<user>/{tmp,new,cur}, mode 0700,
  * and is idempotent: delivery calls it for every recipient before each
- * message, so on the common path it costs four mkdir calls that fail with
- * EEXIST.
+ * message, so on the common path it only stat()s the three subdirectories
+ * and creates nothing.
  *
  * Standards:  none (the Maildir layout is described in maildir.5)
  * Threads:    no shared state; safe from any thread.
@@ -89,6 +89,25 @@ static int make_directory_parents(const char *path)
         return make_directory(buffer);
 }
 
+/* True when <root>/<user>/{tmp,new,cur} are all directories already. smtpd
+ * calls maildir_create() for every recipient of every message, so the
+ * usual case, a complete Maildir, costs three stat() calls instead of
+ * four mkdir() refused with EEXIST and four stat() calls. */
+static bool maildir_complete(const char *root, const char *user)
+{
+        static const char *const parts[] = { "tmp", "new", "cur" };
+        char path[PATH_MAX];
+        struct stat st;
+
+        for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+                int length = snprintf(path, sizeof(path), "%s/%s/%s", root, user, parts[i]);
+                if (length < 0 || (size_t)length >= sizeof(path) || stat(path, &st) != 0 ||
+                    !S_ISDIR(st.st_mode))
+                        return false;
+        }
+        return true;
+}
+
 int maildir_create(const char *root, const char *user)
 {
         static const char *const parts[] = { "", "/tmp", "/new", "/cur" };
@@ -98,6 +117,8 @@ int maildir_create(const char *root, const char *user)
                 errno = EINVAL;
                 return -1;
         }
+        if (maildir_complete(root, user))
+                return 0;
         for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
                 int length = snprintf(path, sizeof(path), "%s/%s%s", root, user, parts[i]);
                 if (length < 0 || (size_t)length >= sizeof(path)) {
