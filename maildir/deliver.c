@@ -15,7 +15,8 @@
  *   4. link the file into <root>/<user>/new/<unique>,S=<s>,W=<w> for every
  *      recipient: one copy on disk, one name per Maildir. Where a link is
  *      refused (another file system, EXDEV; a file system without hard
- *      links, EPERM) the file is copied and the copy fsynced instead;
+ *      links, EPERM) the file is copied into that Maildir's tmp/, fsynced
+ *      and renamed into new/ instead;
  *   5. fsync every new/ directory, because a link is a change to the
  *      directory and lives only in memory until the directory is synced;
  *   6. remove the tmp/ name.
@@ -227,8 +228,8 @@ static void build_final_name(const struct maildir_delivery *d, char *out, size_t
         snprintf(out, size, "%.*s%s", (int)base_length, d->unique, sizes);
 }
 
-/* Copy the committed tmp/ file to target when it cannot be linked there.
- * The copy is fsynced like the original; on failure it is removed. */
+/* Copy the committed tmp/ file to target (a new name, O_EXCL). The copy is
+ * fsynced like the original; on failure it is removed. */
 static int copy_file(const char *source, const char *target)
 {
         char buffer[COPY_BUFFER_SIZE];
@@ -268,6 +269,30 @@ static int copy_file(const char *source, const char *target)
                 unlink(target);
         errno = saved;
         return result;
+}
+
+/* The fallback of step 4 when link() is refused: copy the message into the
+ * recipient's own tmp/ under its final name, fsynced, then rename() it
+ * into new/. A reader of new/ therefore never sees half a message, which a
+ * copy written straight into new/ would show (the Maildir rule: only whole
+ * files appear in new/). The unique name makes a collision in new/
+ * impossible in practice; rename() is used because the file system that
+ * refused link() with EPERM cannot link either. */
+static int copy_into_new(const struct maildir_delivery *d, const char *user,
+                         const char *final_name, const char *new_path)
+{
+        char copy_path[PATH_MAX];
+
+        if (build_path(copy_path, d->root, user, "tmp", final_name) != 0 ||
+            copy_file(d->tmp_path, copy_path) != 0)
+                return -1;
+        if (rename(copy_path, new_path) != 0) {
+                int saved = errno;
+                unlink(copy_path);
+                errno = saved;
+                return -1;
+        }
+        return 0;
 }
 
 /* True when users[index] already appeared earlier in the list: an alias
@@ -338,7 +363,7 @@ enum maildir_result maildir_delivery_commit(struct maildir_delivery *d, const ch
                 }
                 if (link(d->tmp_path, path) != 0) {
                         if ((errno != EXDEV && errno != EPERM) ||
-                            copy_file(d->tmp_path, path) != 0) {
+                            copy_into_new(d, users[i], final_name, path) != 0) {
                                 error = errno;
                                 goto fail;
                         }

@@ -11,7 +11,8 @@
  * maildir_create() is "mkdir -p" for <root>/<user>/{tmp,new,cur}, mode 0700,
  * and is idempotent: delivery calls it for every recipient before each
  * message, so on the common path it only stat()s the three subdirectories
- * and creates nothing.
+ * and creates nothing. A directory it does create is fsynced in its parent,
+ * so that the first message of a new Maildir is as durable as the rest.
  *
  * Standards:  none (the Maildir layout is described in maildir.5)
  * Threads:    no shared state; safe from any thread.
@@ -22,11 +23,13 @@
 #include "common/limits.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 bool maildir_user_valid(const char *name)
 {
@@ -49,11 +52,47 @@ bool maildir_user_valid(const char *name)
         return true;
 }
 
-/* mkdir that accepts an existing directory (but not an existing file). */
+/* fsync the directory that holds path, so that a directory just created
+ * in it survives a crash: the first message to a new Maildir is
+ * acknowledged only after new/ is synced (deliver.c), which is worth
+ * little if new/ itself could vanish. EINVAL: the file system cannot sync
+ * a directory; accepted, as in deliver.c. */
+static int sync_parent(const char *path)
+{
+        char parent[PATH_MAX];
+        const char *slash = strrchr(path, '/');
+        size_t length = slash == NULL ? 0 : (size_t)(slash - path);
+
+        if (length >= sizeof(parent)) {
+                errno = ENAMETOOLONG;
+                return -1;
+        }
+        if (slash == NULL)
+                memcpy(parent, ".", 2);
+        else if (length == 0)
+                memcpy(parent, "/", 2);
+        else {
+                memcpy(parent, path, length);
+                parent[length] = '\0';
+        }
+        int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -1;
+        int result = fsync(fd);
+        if (result != 0 && errno == EINVAL)
+                result = 0;
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return result;
+}
+
+/* mkdir that accepts an existing directory (but not an existing file). A
+ * directory it creates is made durable in its parent. */
 static int make_directory(const char *path)
 {
         if (mkdir(path, 0700) == 0)
-                return 0;
+                return sync_parent(path);
         if (errno != EEXIST)
                 return -1;
         struct stat st;

@@ -314,7 +314,17 @@ START_TEST(test_other_file_system_gets_a_copy)
         bool have_remote = stat(path, &remote) == 0;
         size_t length = 0;
         char *data = have_remote ? read_whole(path, &length) : NULL;
+        /* The copy was made in remote's tmp/ and renamed into new/: no
+         * half-written file ever stood in new/, and none is left in tmp/. */
+        snprintf(path, sizeof(path), "%s/remote/tmp", elsewhere);
+        DIR *remote_tmp = opendir(path);
+        int remote_tmp_files = 0;
+        for (struct dirent *e; remote_tmp != NULL && (e = readdir(remote_tmp)) != NULL;)
+                remote_tmp_files += e->d_name[0] != '.';
+        if (remote_tmp != NULL)
+                closedir(remote_tmp);
         remove_tree(elsewhere);
+        ck_assert_int_eq(remote_tmp_files, 0);
 
         ck_assert_msg(result == MAILDIR_OK, "commit: %s", strerror(error));
         ck_assert(have_local && have_remote);
