@@ -90,9 +90,29 @@ static void smtp_data_store(struct smtp_session *s, struct maildir_delivery *del
         }
 }
 
+/* Decoded bytes gather here and go to the file once the buffer is full:
+ * one write() per SMTP_DATA_BUFFER octets instead of one per chunk of the
+ * socket. It exists only during DATA, so idle sessions stay small; without
+ * it (no memory) each chunk is written from the session's own buffer. */
+#define SMTP_DATA_BUFFER (256 * 1024)
+
+struct smtp_data_buffer {
+        char *data;             /* NULL: write each chunk from s->data_decoded */
+        size_t length;
+};
+
+/* Write out what the buffer holds. */
+static void smtp_data_flush(struct smtp_session *s, struct maildir_delivery *delivery,
+                            struct smtp_data_outcome *outcome, struct smtp_data_buffer *buffer)
+{
+        if (buffer->data != NULL)
+                smtp_data_store(s, delivery, outcome, buffer->data, buffer->length);
+        buffer->length = 0;
+}
+
 /* Read the message up to CRLF "." CRLF (or the end of the connection),
- * decoding and storing as it comes. The session's own buffers hold one
- * chunk at a time, so memory does not grow with the message. */
+ * decoding and storing as it comes. Memory is bounded by the chunk size
+ * and the DATA buffer, whatever the size of the message. */
 static void smtp_data_receive(struct smtp_session *s, struct maildir_delivery *delivery,
                               struct smtp_data_outcome *outcome)
 {
@@ -100,6 +120,7 @@ static void smtp_data_receive(struct smtp_session *s, struct maildir_delivery *d
         struct dot_wire_size size = { 0 };
         bool lenient = s->cfg->smtp_lenient_line_endings;
         bool previous_cr = false;
+        struct smtp_data_buffer buffer = { .data = malloc(SMTP_DATA_BUFFER), .length = 0 };
 
         dot_decoder_init(&decoder);
         for (;;) {
@@ -108,6 +129,8 @@ static void smtp_data_receive(struct smtp_session *s, struct maildir_delivery *d
                 enum conn_result result = conn_peek(&s->conn, &raw, &raw_len);
 
                 if (result != CONN_LINE) {
+                        /* The message is lost: nothing more to write. */
+                        free(buffer.data);
                         outcome->connection = result;
                         return;
                 }
@@ -123,21 +146,31 @@ static void smtp_data_receive(struct smtp_session *s, struct maildir_delivery *d
                         in = s->data_translated;
                 }
 
+                /* dot.h: decoding in_len bytes writes at most in_len + 2. */
+                char *out = s->data_decoded;
+                if (buffer.data != NULL) {
+                        if (SMTP_DATA_BUFFER - buffer.length < in_len + 2)
+                                smtp_data_flush(s, delivery, outcome, &buffer);
+                        out = buffer.data + buffer.length;
+                }
                 size_t consumed = 0, decoded = 0;
-                enum dot_result end = dot_decode(&decoder, in, in_len, &consumed,
-                                                 s->data_decoded, &decoded);
+                enum dot_result end = dot_decode(&decoder, in, in_len, &consumed, out,
+                                                 &decoded);
                 /* RFC 1870 §6 and RFC 5321 §4.5.3.1.9: over the size limit we
                  * stop storing but keep reading to the end, then say 552.
                  * The size is the one SIZE announces (RFC 1870 §3): octets
                  * with CRLF line ends, without the stuffing dots and the
                  * terminator; we store LF, so each LF counts twice. */
-                dot_wire_size_add(&size, s->data_decoded, decoded);
+                dot_wire_size_add(&size, out, decoded);
                 if (size.octets > s->cfg->max_message_size && !outcome->too_big) {
                         outcome->too_big = true;
                         log_info(s->id, "message over %llu octets, reading to its end",
                                  s->cfg->max_message_size);
                 }
-                smtp_data_store(s, delivery, outcome, s->data_decoded, decoded);
+                if (buffer.data != NULL)
+                        buffer.length += decoded;
+                else
+                        smtp_data_store(s, delivery, outcome, out, decoded);
 
                 /* Raw bytes used: in lenient mode the decoder counted
                  * translated bytes, which we map back. */
@@ -154,6 +187,8 @@ static void smtp_data_receive(struct smtp_session *s, struct maildir_delivery *d
                  * buffer: it is the next pipelined command (RFC 2920 §3.1). */
                 conn_consume(&s->conn, raw_used);
                 if (end == DOT_END) {
+                        smtp_data_flush(s, delivery, outcome, &buffer);
+                        free(buffer.data);
                         outcome->connection = CONN_LINE;
                         outcome->bare_line_ending = decoder.bare_line_ending_seen;
                         outcome->long_line = decoder.long_line_seen;
