@@ -29,8 +29,8 @@
  * the next session id and the shutdown flag. Nothing else is shared
  * between sessions here.
  *
- * Standards:  none directly (POSIX sockets and threads); RFC 5321 §4.5.3.2 and
- *             RFC 1939 §3 timeouts are applied by common/conn.
+ * Standards:  RFC 1122 §4.2.3.4 (Nagle, switched off per connection); RFC 5321
+ *             §4.5.3.2 and RFC 1939 §3 timeouts are applied by common/conn.
  * Threads:    see above; the counters are C11 atomics.
  * Read next:  common/conn.c (what a session does with its fd), smtpd/main.c.
  */
@@ -42,6 +42,7 @@
 #include <grp.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -353,6 +354,18 @@ static bool start_session(int fd, int tag, const struct sockaddr_storage *peer,
         return ok;
 }
 
+/* RFC 1122 §4.2.3.4: Nagle's algorithm holds back a short segment while
+ * earlier data is unacknowledged. common/conn already gathers each reply
+ * into one write, so there is nothing left for Nagle to merge; all it did
+ * was hold the tail of a long multi-line response (a 10,000-line POP3
+ * LIST) until the client's delayed ACK came, up to 40 ms later (RFC 1122
+ * §4.2.3.2). A failure only costs that latency, so it is not an error. */
+bool server_tune_connection(int fd)
+{
+        int one = 1;
+        return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0;
+}
+
 /* Accept the pending connections on one listener: until EAGAIN, or
  * ACCEPT_BATCH_MAX of them so a flood cannot keep the loop from seeing the
  * shutdown flag. Never fails: a server must not die on a transient error
@@ -385,6 +398,7 @@ static void accept_pending(const struct server *srv, size_t index, unsigned max_
                         return;
                 }
                 *in_error_burst = false;
+                server_tune_connection(fd);
 
                 /* Take a slot first, then check: two accepts can never both
                  * see "one slot left". Past the cap the client gets one

@@ -66,6 +66,11 @@ void server_block_signals(void);
 int server_run(struct server *srv, unsigned max_connections, server_session_fn session,
                server_refuse_fn refuse, server_reload_fn reload, void *context);
 
+/* Switch Nagle's algorithm off on an accepted TCP connection (replies leave
+ * whole from common/conn). Returns false when the socket refused, e.g. a
+ * socket that is not TCP. */
+bool server_tune_connection(int fd);
+
 /* Number of sessions now running (C11 atomic counter). */
 unsigned server_active_sessions(void);
 
