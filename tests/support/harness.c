@@ -398,13 +398,19 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
         return 0;
 }
 
+void harness_remove_tree(const char *path)
+{
+        /* Depth first, and never following a symbolic link out of the tree. */
+        nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 void harness_cleanup(struct harness *h)
 {
         if (h->pid > 0)
                 harness_stop(h);
         /* Only ever the directory mkdtemp() made. */
         if (h->root[0] == '/' && strstr(h->root, "/mailtest.") != NULL)
-                nftw(h->root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+                harness_remove_tree(h->root);
         h->root[0] = '\0';
 }
 

@@ -45,6 +45,9 @@ int harness_stop(struct harness *h);
 /* Stop if running and remove the temporary root. */
 void harness_cleanup(struct harness *h);
 
+/* Remove path and everything under it (a test's own temporary directory). */
+void harness_remove_tree(const char *path);
+
 /* Path of a built program: build/<name> under the build directory the tests
  * were built in (BUILD_DIR from the Makefile). */
 const char *harness_program(const char *name, char *buf, size_t size);

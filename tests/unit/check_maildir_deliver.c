@@ -30,33 +30,9 @@
 
 #include "common/dot.h"
 #include "maildir/maildir.h"
+#include "tests/support/harness.h"
 
 /* ---- temporary directories and small file tools ---- */
-
-static void remove_tree(const char *path)
-{
-        struct stat st;
-        if (lstat(path, &st) != 0)
-                return;
-        if (S_ISDIR(st.st_mode)) {
-                DIR *directory = opendir(path);
-                if (directory != NULL) {
-                        struct dirent *item;
-                        while ((item = readdir(directory)) != NULL) {
-                                if (strcmp(item->d_name, ".") == 0 ||
-                                    strcmp(item->d_name, "..") == 0)
-                                        continue;
-                                char child[4096];
-                                snprintf(child, sizeof(child), "%s/%s", path, item->d_name);
-                                remove_tree(child);
-                        }
-                        closedir(directory);
-                }
-                rmdir(path);
-        } else {
-                unlink(path);
-        }
-}
 
 static char temp_root[64];
 
@@ -68,7 +44,7 @@ static void temp_setup(void)
 
 static void temp_teardown(void)
 {
-        remove_tree(temp_root);
+        harness_remove_tree(temp_root);
 }
 
 /* Names in <root>/<user>/<dir>, not counting dot files. The first one goes
@@ -323,7 +299,7 @@ START_TEST(test_other_file_system_gets_a_copy)
                 remote_tmp_files += e->d_name[0] != '.';
         if (remote_tmp != NULL)
                 closedir(remote_tmp);
-        remove_tree(elsewhere);
+        harness_remove_tree(elsewhere);
         ck_assert_int_eq(remote_tmp_files, 0);
 
         ck_assert_msg(result == MAILDIR_OK, "commit: %s", strerror(error));

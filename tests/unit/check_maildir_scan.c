@@ -16,7 +16,6 @@
  * Read next:  maildir/scan.c, maildir/message.c, maildir/lock.c.
  */
 #include <check.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -29,33 +28,9 @@
 
 #include "common/limits.h"
 #include "maildir/maildir.h"
+#include "tests/support/harness.h"
 
 /* ---- temporary directories and small file tools ---- */
-
-static void remove_tree(const char *path)
-{
-        struct stat st;
-        if (lstat(path, &st) != 0)
-                return;
-        if (S_ISDIR(st.st_mode)) {
-                DIR *directory = opendir(path);
-                if (directory != NULL) {
-                        struct dirent *item;
-                        while ((item = readdir(directory)) != NULL) {
-                                if (strcmp(item->d_name, ".") == 0 ||
-                                    strcmp(item->d_name, "..") == 0)
-                                        continue;
-                                char child[4096];
-                                snprintf(child, sizeof(child), "%s/%s", path, item->d_name);
-                                remove_tree(child);
-                        }
-                        closedir(directory);
-                }
-                rmdir(path);
-        } else {
-                unlink(path);
-        }
-}
 
 static char temp_root[64];
 
@@ -68,7 +43,7 @@ static void temp_setup(void)
 
 static void temp_teardown(void)
 {
-        remove_tree(temp_root);
+        harness_remove_tree(temp_root);
 }
 
 /* Write <root>/alice/<relative> with the given bytes. */
