@@ -232,20 +232,30 @@ static void build_final_name(const struct maildir_delivery *d, char *out, size_t
  * fsynced like the original; on failure it is removed. */
 static int copy_file(const char *source, const char *target)
 {
-        char buffer[COPY_BUFFER_SIZE];
-        int in = open(source, O_RDONLY | O_CLOEXEC);
-        if (in < 0)
+        /* On the heap: inlined into maildir_delivery_commit(), a 16 KiB
+         * array would push every delivery 25 KiB down the session thread's
+         * stack for a path that almost never runs; those pages are then
+         * released at thread exit (glibc keeps only the top 16 KiB) and
+         * faulted in again by the next session. */
+        char *buffer = malloc(COPY_BUFFER_SIZE);
+        if (buffer == NULL)
                 return -1;
+        int in = open(source, O_RDONLY | O_CLOEXEC);
+        if (in < 0) {
+                free(buffer);
+                return -1;
+        }
         int out = open(target, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
         if (out < 0) {
                 int saved = errno;
                 close(in);
+                free(buffer);
                 errno = saved;
                 return -1;
         }
         int result = 0;
         for (;;) {
-                ssize_t got = read(in, buffer, sizeof(buffer));
+                ssize_t got = read(in, buffer, COPY_BUFFER_SIZE);
                 if (got < 0 && errno == EINTR)
                         continue;
                 if (got <= 0) {
@@ -265,6 +275,7 @@ static int copy_file(const char *source, const char *target)
                 saved = errno;
         }
         close(in);
+        free(buffer);
         if (result != 0)
                 unlink(target);
         errno = saved;
