@@ -50,20 +50,28 @@ struct scan_list {
 static int wire_size_of_file(int directory_fd, const char *name, uint64_t *size_out,
                              uint64_t *wire_size_out)
 {
-        char buffer[READ_BUFFER_SIZE];
         struct dot_wire_size wire = { 0 };
         uint64_t size = 0;
 
-        int fd = openat(directory_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
+        /* On the heap, like the copy buffer of maildir/deliver.c: this rare
+         * path must not make every scan touch the session stack's deep
+         * pages, which glibc releases at thread exit. */
+        char *buffer = malloc(READ_BUFFER_SIZE);
+        if (buffer == NULL)
                 return -1;
+        int fd = openat(directory_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) {
+                free(buffer);
+                return -1;
+        }
         for (;;) {
-                ssize_t got = read(fd, buffer, sizeof(buffer));
+                ssize_t got = read(fd, buffer, READ_BUFFER_SIZE);
                 if (got < 0 && errno == EINTR)
                         continue;
                 if (got < 0) {
                         int saved = errno;
                         close(fd);
+                        free(buffer);
                         errno = saved;
                         return -1;
                 }
@@ -73,6 +81,7 @@ static int wire_size_of_file(int directory_fd, const char *name, uint64_t *size_
                 dot_wire_size_add(&wire, buffer, (size_t)got);
         }
         close(fd);
+        free(buffer);
         *size_out = size;
         *wire_size_out = dot_wire_size_total(&wire);
         return 0;
