@@ -114,23 +114,6 @@ static int write_all(int fd, const char *data, size_t length)
         return 0;
 }
 
-/* open + fsync + close a directory, so the names created in it survive a
- * crash. Some file systems cannot sync a directory and say EINVAL; there is
- * nothing more we could do on them. */
-static int sync_directory(const char *path)
-{
-        int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -1;
-        if (fsync(fd) != 0 && errno != EINVAL) {
-                int saved = errno;
-                close(fd);
-                errno = saved;
-                return -1;
-        }
-        return close(fd);
-}
-
 /* Step 1. The tmp/ file lives in the first recipient's Maildir, so that the
  * link() of step 4 stays on one file system in the usual layout (one mail
  * root on one disk). Mode 0600: a message is readable by its owner only. */
@@ -388,7 +371,7 @@ enum maildir_result maildir_delivery_commit(struct maildir_delivery *d, const ch
                 if (!linked[i])
                         continue;
                 if (build_path(path, d->root, users[i], "new", NULL) != 0 ||
-                    sync_directory(path) != 0) {
+                    maildir_sync_directory(path) != 0) {
                         error = errno;
                         goto fail;
                 }

@@ -32,6 +32,12 @@ bool maildir_user_valid(const char *name);
  * root itself is created too. Returns 0 or -1 with errno. */
 int maildir_create(const char *root, const char *user);
 
+/* open + fsync + close the directory path, so that the names created,
+ * moved or removed in it survive a crash. Some file systems cannot sync a
+ * directory and say EINVAL; there is nothing more to do on them, so that
+ * counts as success. Returns 0 or -1 with errno. */
+int maildir_sync_directory(const char *path);
+
 /* ---- name.c ---- */
 
 struct maildir_name {

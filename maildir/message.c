@@ -215,23 +215,6 @@ int maildir_remove(const char *root, const char *user, struct maildir_entry *ent
         return 0;
 }
 
-/* fsync one directory; EINVAL means the file system cannot sync a
- * directory, which we accept as deliver.c does. */
-static int sync_directory(const char *path)
-{
-        int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-        if (fd < 0)
-                return -1;
-        int result = fsync(fd);
-        if (result != 0 && errno == EINVAL)
-                result = 0;
-        int saved = errno;
-        close(fd);
-        errno = saved;
-        return result;
-}
-
 int maildir_sync(const char *root, const char *user)
 {
         static const char *const folders[] = { "new", "cur" };
@@ -247,7 +230,7 @@ int maildir_sync(const char *root, const char *user)
                         errno = ENAMETOOLONG;
                         return -1;
                 }
-                if (sync_directory(path) != 0)
+                if (maildir_sync_directory(path) != 0)
                         return -1;
         }
         return 0;

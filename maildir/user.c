@@ -52,11 +52,25 @@ bool maildir_user_valid(const char *name)
         return true;
 }
 
+int maildir_sync_directory(const char *path)
+{
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0)
+                return -1;
+        int result = fsync(fd);
+        if (result != 0 && errno == EINVAL)
+                result = 0;
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return result;
+}
+
 /* fsync the directory that holds path, so that a directory just created
  * in it survives a crash: the first message to a new Maildir is
  * acknowledged only after new/ is synced (deliver.c), which is worth
- * little if new/ itself could vanish. EINVAL: the file system cannot sync
- * a directory; accepted, as in deliver.c. */
+ * little if new/ itself could vanish. */
 static int sync_parent(const char *path)
 {
         char parent[PATH_MAX];
@@ -75,16 +89,7 @@ static int sync_parent(const char *path)
                 memcpy(parent, path, length);
                 parent[length] = '\0';
         }
-        int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -1;
-        int result = fsync(fd);
-        if (result != 0 && errno == EINVAL)
-                result = 0;
-        int saved = errno;
-        close(fd);
-        errno = saved;
-        return result;
+        return maildir_sync_directory(parent);
 }
 
 /* mkdir that accepts an existing directory (but not an existing file). A

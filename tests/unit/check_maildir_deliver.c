@@ -562,6 +562,27 @@ START_TEST(test_concurrent_deliveries_lose_nothing)
 }
 END_TEST
 
+/* The one directory fsync of maildir/ (delivery, UPDATE, new Maildirs): a
+ * directory syncs; what is not a directory is reported, not ignored. */
+START_TEST(test_sync_directory_reports_what_is_not_a_directory)
+{
+        char path[128];
+
+        ck_assert_int_eq(maildir_sync_directory(temp_root), 0);
+        snprintf(path, sizeof(path), "%s/missing", temp_root);
+        errno = 0;
+        ck_assert_int_eq(maildir_sync_directory(path), -1);
+        ck_assert_int_eq(errno, ENOENT);
+        snprintf(path, sizeof(path), "%s/file", temp_root);
+        FILE *file = fopen(path, "w");
+        ck_assert_ptr_nonnull(file);
+        fclose(file);
+        errno = 0;
+        ck_assert_int_eq(maildir_sync_directory(path), -1);
+        ck_assert_int_eq(errno, ENOTDIR);
+}
+END_TEST
+
 Suite *maildir_deliver_suite(void)
 {
         Suite *suite = suite_create("maildir_deliver");
@@ -593,6 +614,7 @@ Suite *maildir_deliver_suite(void)
         tcase_add_test(failures, test_invalid_recipient_refused_without_trace);
         tcase_add_test(failures, test_begin_refuses_bad_user_and_missing_tmp);
         tcase_add_test(failures, test_file_too_big_is_temporary_and_leaves_nothing);
+        tcase_add_test(failures, test_sync_directory_reports_what_is_not_a_directory);
         suite_add_tcase(suite, failures);
 
         TCase *concurrency = tcase_create("concurrency");
