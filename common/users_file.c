@@ -23,34 +23,19 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/text.h"
+#include "common/users_internal.h"
 
 /* Buffers that held passwords or hashes are cleared before they are freed;
  * explicit_bzero() is not removed by the optimiser as a dead store. */
 static void users_wipe(void *p, size_t len)
 {
         explicit_bzero(p, len);
-}
-
-static void users_error(char *err, size_t err_size, const char *path, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-
-/* Format "FILE: reason" into err. */
-static void users_error(char *err, size_t err_size, const char *path, const char *fmt, ...)
-{
-        int used = snprintf(err, err_size, "%s: ", path);
-        if (used < 0 || (size_t)used >= err_size)
-                return;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err + used, err_size - (size_t)used, fmt, ap);
-        va_end(ap);
 }
 
 /* Read all of path into a fresh NUL-terminated buffer (empty if the file
@@ -62,7 +47,7 @@ static int users_slurp(const char *path, char **data_out, size_t *len_out, char 
         *len_out = 0;
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0 && errno != ENOENT) {
-                users_error(err, err_size, path, "%s", strerror(errno));
+                users_load_error(err, err_size, path, 0, "%s", strerror(errno));
                 return -1;
         }
         size_t capacity = 4096, len = 0;
@@ -82,7 +67,7 @@ static int users_slurp(const char *path, char **data_out, size_t *len_out, char 
                 if (got < 0 && errno == EINTR)
                         continue;
                 if (got < 0) {
-                        users_error(err, err_size, path, "%s", strerror(errno));
+                        users_load_error(err, err_size, path, 0, "%s", strerror(errno));
                         users_wipe(data, capacity);
                         free(data);
                         close(fd);
@@ -95,7 +80,7 @@ static int users_slurp(const char *path, char **data_out, size_t *len_out, char 
         if (fd >= 0)
                 close(fd);
         if (data == NULL) {
-                users_error(err, err_size, path, "out of memory");
+                users_load_error(err, err_size, path, 0, "out of memory");
                 return -1;
         }
         data[len] = '\0';
@@ -113,7 +98,7 @@ static int users_replace_file(const char *path, const char *data, size_t len, ch
         char tmp_path[PATH_MAX];
         int n = snprintf(tmp_path, sizeof tmp_path, "%s.tmp.%ld", path, (long)getpid());
         if (n < 0 || (size_t)n >= sizeof tmp_path) {
-                users_error(err, err_size, path, "path too long");
+                users_load_error(err, err_size, path, 0, "path too long");
                 return -1;
         }
         /* O_EXCL: never follow a symbolic link someone planted at tmp_path.
@@ -122,7 +107,7 @@ static int users_replace_file(const char *path, const char *data, size_t len, ch
         if (fd < 0 && errno == EEXIST && unlink(tmp_path) == 0)
                 fd = open(tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0) {
-                users_error(err, err_size, tmp_path, "%s", strerror(errno));
+                users_load_error(err, err_size, tmp_path, 0, "%s", strerror(errno));
                 return -1;
         }
         size_t done = 0;
@@ -135,13 +120,13 @@ static int users_replace_file(const char *path, const char *data, size_t len, ch
                 done += (size_t)put;
         }
         if (done < len || fsync(fd) != 0) {
-                users_error(err, err_size, tmp_path, "%s", strerror(errno));
+                users_load_error(err, err_size, tmp_path, 0, "%s", strerror(errno));
                 close(fd);
                 unlink(tmp_path);
                 return -1;
         }
         if (close(fd) != 0 || rename(tmp_path, path) != 0) {
-                users_error(err, err_size, path, "%s", strerror(errno));
+                users_load_error(err, err_size, path, 0, "%s", strerror(errno));
                 unlink(tmp_path);
                 return -1;
         }
@@ -155,7 +140,7 @@ static int users_replace_file(const char *path, const char *data, size_t len, ch
                 snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
         int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dir_fd < 0 || fsync(dir_fd) != 0) {
-                users_error(err, err_size, dir, "fsync: %s", strerror(errno));
+                users_load_error(err, err_size, dir, 0, "fsync: %s", strerror(errno));
                 if (dir_fd >= 0)
                         close(dir_fd);
                 return -1;
@@ -197,21 +182,22 @@ int users_file_set(const char *path, const char *name, enum users_scheme scheme,
                    const char *password, char *err, size_t err_size)
 {
         if (!users_name_valid(name)) {
-                users_error(err, err_size, path, "invalid user name (1 to %d of A-Z a-z "
-                            "0-9 . _ -, not starting with '.' or '-')", USER_NAME_MAX);
+                users_load_error(err, err_size, path, 0,
+                                 "invalid user name (1 to %d of A-Z a-z 0-9 . _ -, "
+                                 "not starting with '.' or '-')", USER_NAME_MAX);
                 return -1;
         }
         size_t password_len = strlen(password);
         if (password_len == 0 || password_len > USER_SECRET_MAX) {
-                users_error(err, err_size, path, "the password must be 1 to %d bytes long",
-                            USER_SECRET_MAX);
+                users_load_error(err, err_size, path, 0,
+                                 "the password must be 1 to %d bytes long", USER_SECRET_MAX);
                 return -1;
         }
         /* A {PLAIN} secret is stored as written: a line break would end the
          * line early, and ':' is kept out so the file reads unambiguously. */
         if (scheme == USERS_SCHEME_PLAIN && strpbrk(password, ":\r\n") != NULL) {
-                users_error(err, err_size, path,
-                            "a {PLAIN} password may not contain ':' or a line break");
+                users_load_error(err, err_size, path, 0,
+                                 "a {PLAIN} password may not contain ':' or a line break");
                 return -1;
         }
 
@@ -239,7 +225,7 @@ int users_file_set(const char *path, const char *name, enum users_scheme scheme,
         char *out = malloc(out_size);
         int result = -1;
         if (out == NULL) {
-                users_error(err, err_size, path, "out of memory");
+                users_load_error(err, err_size, path, 0, "out of memory");
         } else {
                 size_t name_len = strlen(name), out_len = 0;
                 bool is_replaced = false;
