@@ -5,7 +5,7 @@
 # nothing here passes or fails on time.
 #
 # Command lines:
-#   make bench                          the full run (2-5 minutes on 2 cores)
+#   make bench                          the full run (5-8 minutes on 2 cores)
 #   BENCH_QUICK=1 make bench            a smoke run with small counts (under a minute)
 #   sh tests/bench/run.sh build         the same without make (after `make` and
 #                                       `make build/tests/mailbench`)
@@ -19,6 +19,8 @@
 #   BENCH_POP_N [10000]  messages in the big POP3 maildrop
 #   BENCH_USERS [50] BENCH_PER_USER [100]   the concurrent POP3 users
 #   BENCH_TIMEOUT [300]  cap in seconds for each scenario
+#   BENCH_ROUNDS [3]     runs of each smtpd scenario, each between two bare
+#                        loops; the table shows the median (1 when QUICK)
 #   BENCH_DIR [$TMPDIR or /tmp]  where the temporary tree goes: the disk loop
 #                        and the daemons write to the same file system
 #
@@ -26,9 +28,10 @@
 # trace = no, max_connections = 11000), a users file ({PLAIN} bench users)
 # and Maildirs; measures the bare delivery loop on 1 and 8 threads; starts
 # smtpd, reads its port from "listening on 127.0.0.1:PORT (smtp)" in its log,
-# runs the delivery scenarios (each into a Maildir of its own) and the idle
-# sessions; stops it by PID; fills the POP3 maildrops, starts pop3d the same
-# way and runs the POP3 scenarios; stops it; prints the table; removes the
+# runs each delivery scenario BENCH_ROUNDS times between bare loops (each
+# scenario into a Maildir of its own) and the idle sessions; stops it by
+# PID; fills the POP3 maildrops, starts pop3d the same way and runs the POP3
+# scenarios; stops it; prints the table; removes the
 # tree. Nothing is deleted before that last step (see disk() below).
 #
 # Expected shape of the output (figures vary by machine; columns abridged):
@@ -36,7 +39,7 @@
 #   scenario                                   msgs   size conc    seconds     rate ratio
 #   disk: bare loop write,fsync,rename,fsync   5000   2048 1 thr    43.762  114.3/s -
 #   disk: bare loop write,fsync,rename,fsync   5000   2048 8 thr     3.834 1304.0/s -
-#   smtpd: one connection per message          5000   2048 10 conn   6.192  807.5/s 0.62 of 1302/s
+#   smtpd: one connection per message          5000   2048 10 conn   6.192  807.5/s 0.62 of 1302/s (0.55-0.66)
 #   ...
 #   pop3d: login+STAT+UIDL+LIST, first         10000  2048 1 sess   0.1494 149.4 ms -
 #   smtpd: 10000 idle sessions held (...): greeting latency p50, p99, max, count over 1 s
@@ -72,6 +75,7 @@ POP_N=${BENCH_POP_N:-10000}
 USERS=${BENCH_USERS:-50}
 PER_USER=${BENCH_PER_USER:-100}
 CAP=${BENCH_TIMEOUT:-300}
+ROUNDS=${BENCH_ROUNDS:-3}
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
         N=${BENCH_N:-300}
         BIG_N=${BENCH_BIG_N:-10}
@@ -80,6 +84,7 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
         USERS=${BENCH_USERS:-10}
         PER_USER=${BENCH_PER_USER:-20}
         CAP=${BENCH_TIMEOUT:-60}
+        ROUNDS=${BENCH_ROUNDS:-1}
 fi
 
 base=${BENCH_DIR:-${TMPDIR:-/tmp}}
@@ -142,7 +147,7 @@ ratio() {
 
 row() {
         # scenario msgs size conc seconds rate ratio target
-        printf '%-42s %5s %7s %-7s %8s %10s %-14s %s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" \
+        printf '%-42s %5s %7s %-7s %8s %10s %-27s %s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" \
                 >> "$results"
         printf '  %s: %s %s\n' "$1" "$6" "$7" >&2
 }
@@ -281,43 +286,52 @@ smtp_run() {
         mb smtp --port "$smtp_port" --rcpt "$1@localhost" --maildir "$mail/$1/new" \
                 --mode "$2" --threads "$3" --count "$4" --size "$5"
 }
-smtp_row() {
-        # label line baseline_line target: the ratio is against the bare loop
-        # run just before this scenario (paired below).
-        rate=$(field rate "$2")
-        base=$(field rate "$3")
-        r=$(ratio "$rate" "$base")
-        [ "$r" = - ] || r="$r of $(printf '%.0f' "$base")/s"
-        failed=$(field failed "$2")
-        label=$1
-        [ "${failed:-0}" = 0 ] || label="$1 ($failed failed)"
-        row "$label" "$(field count "$2")" "$(field size "$2")" "$(field conns "$2") conn" \
-                "$(field seconds "$2")" "$rate/s" "$r" "$4"
-}
-# Each smtpd scenario is paired with a bare loop at the matching
-# concurrency, measured just before it on the same file system: how fast the
+# Each smtpd scenario runs BENCH_ROUNDS times, between bare loops at the
+# matching concurrency on the same file system: B S B S B S B. How fast the
 # disk is depends on what it did in the last minutes (write-back, ext4's
-# recently deleted inodes), so a baseline taken at the start of the run can
-# be far off by the time a scenario runs.
-progress "smtpd delivery, each scenario after its own bare-loop baseline"
-p=$(disk 1 "$N" "$SIZE")
-s1=$(smtp_run p1 per-message 1 "$N" "$SIZE")
-smtp_row "smtpd: one connection per message" "$s1" "$p" ">= 0.6 of 1 thr"
-p=$(disk 8 "$N" "$SIZE")
-s10=$(smtp_run p10 per-message 10 "$N" "$SIZE")
-smtp_row "smtpd: one connection per message" "$s10" "$p" ">= 0.8 of 8 thr"
-p=$(disk 1 "$N" "$SIZE")
-r1=$(smtp_run r1 reuse 1 "$N" "$SIZE")
-smtp_row "smtpd: reused connections" "$r1" "$p" ">= 0.6 of 1 thr"
-p=$(disk 8 "$N" "$SIZE")
-r10=$(smtp_run r10 reuse 10 "$N" "$SIZE")
-smtp_row "smtpd: reused connections" "$r10" "$p" ">= 0.8 of 8 thr"
-p=$(disk 8 "$BIG_N" "$BIG_SIZE")
-m10=$(smtp_run bigp per-message 10 "$BIG_N" "$BIG_SIZE")
-smtp_row "smtpd: one connection per message" "$m10" "$p" ">= 0.8 of 8 thr"
-p=$(disk 8 "$BIG_N" "$BIG_SIZE")
-n10=$(smtp_run bigr reuse 10 "$BIG_N" "$BIG_SIZE")
-smtp_row "smtpd: reused connections" "$n10" "$p" ">= 0.8 of 8 thr"
+# recently deleted inodes, the host under a VM), so one baseline taken at
+# the start of the run can be far off by the time a scenario runs, and one
+# pair can be off too. Each smtpd run is compared with the mean of the bare
+# runs just before and just after it; the row shows the median round and
+# the range of the ratios over all rounds.
+# paired LABEL USER MODE CONNS COUNT SIZE BARE_THREADS TARGET
+paired() {
+        label=$1 user=$2 mode=$3 conns=$4 count=$5 size=$6 threads=$7 target=$8
+        rounds=$ROUNDS
+        before=$(field rate "$(disk "$threads" "$count" "$size")")
+        lines=
+        round=0
+        while [ $round -lt "$rounds" ]; do
+                line=$(smtp_run "$user" "$mode" "$conns" "$count" "$size")
+                after=$(field rate "$(disk "$threads" "$count" "$size")")
+                base=$(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.1f", (a + b) / 2 }')
+                # One line per round: ratio, rate, baseline, seconds, failed.
+                lines="$lines$(ratio "$(field rate "$line")" "$base") $(field rate "$line")"
+                lines="$lines $base $(field seconds "$line") $(field failed "$line")
+"
+                before=$after
+                round=$((round + 1))
+        done
+        # The median round by ratio (the lower middle one when even), and
+        # the lowest and highest ratio.
+        median=$(printf '%s' "$lines" | sort -n | sed -n "$(((rounds + 1) / 2))p")
+        range=$(printf '%s' "$lines" | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 }
+                END { if (NR > 1) printf " (%s-%s)", lo, hi }')
+        failed=$(printf '%s' "$lines" | awk '{ f += $5 } END { print f + 0 }')
+        # shellcheck disable=SC2086
+        set -- $median
+        r="$1 of $(printf '%.0f' "$3")/s$range"
+        [ "$failed" = 0 ] || label="$label ($failed failed)"
+        row "$label" "$count" "$size" "$conns conn" "$4" "$2/s" "$r" "$target"
+}
+progress "smtpd delivery: $ROUNDS round(s) per scenario, each between two bare loops"
+paired "smtpd: one connection per message" p1 per-message 1 "$N" "$SIZE" 1 ">= 0.6 of 1 thr"
+paired "smtpd: one connection per message" p10 per-message 10 "$N" "$SIZE" 8 ">= 0.8 of 8 thr"
+paired "smtpd: reused connections" r1 reuse 1 "$N" "$SIZE" 1 ">= 0.6 of 1 thr"
+paired "smtpd: reused connections" r10 reuse 10 "$N" "$SIZE" 8 ">= 0.8 of 8 thr"
+paired "smtpd: one connection per message" bigp per-message 10 "$BIG_N" "$BIG_SIZE" 8 \
+        ">= 0.8 of 8 thr"
+paired "smtpd: reused connections" bigr reuse 10 "$BIG_N" "$BIG_SIZE" 8 ">= 0.8 of 8 thr"
 
 # ---- 3. idle sessions ----------------------------------------------------------
 progress "smtpd: $IDLE idle sessions, $WINDOW connecting at a time"
@@ -358,7 +372,7 @@ row "pop3d: $USERS users x $PER_USER msgs at once" "$(field received "$multi")" 
 # ---- the table -------------------------------------------------------------------
 echo
 echo "mailbench: $cpus CPUs, $fstype, $dir, N=$N SIZE=$SIZE BIG_N=$BIG_N IDLE=$IDLE POP_N=$POP_N"
-printf '%-42s %5s %7s %-7s %8s %10s %-14s %s\n' scenario msgs size conc seconds rate ratio target
+printf '%-42s %5s %7s %-7s %8s %10s %-27s %s\n' scenario msgs size conc seconds rate ratio target
 cat "$results"
 if [ -n "$idle" ]; then
         awk -v line="$idle" -v window="$WINDOW" 'BEGIN {
@@ -382,5 +396,6 @@ else
         echo "smtpd: idle sessions: no result (see the messages above)"
 fi
 [ -z "$idle_limit_note" ] || printf 'smtpd log: %s\n' "$idle_limit_note"
-echo "ratios compare smtpd with a bare loop at the matching concurrency run just before it;" \
-     "targets are those of issues 2 and 3 (information, not a test)."
+echo "ratios compare smtpd with the bare loops at the matching concurrency run just before and" \
+     "just after it: the median of $ROUNDS round(s), (lowest-highest); targets are those of" \
+     "issues 2 and 3 (information, not a test)."
