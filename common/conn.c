@@ -288,22 +288,47 @@ static int conn_write_failure(struct conn *c)
 }
 
 /* Wait until the peer can take more output, at most the timeout: a client
- * that never reads must not hold a session thread forever. */
+ * that never reads must not hold a session thread forever. Nor may it hold
+ * up a shutdown: once the server shuts down, the wait ends with the grace
+ * period, as a DATA transfer does in conn_fill(). */
 static int conn_wait_writable(struct conn *c)
 {
-        struct pollfd pfd = { .fd = c->fd, .events = POLLOUT, .revents = 0 };
-
         for (;;) {
-                int ready = poll(&pfd, 1, c->timeout_ms);
+                struct pollfd fds[2];
+                nfds_t nfds = 1;
+                int wait_ms = c->timeout_ms;
 
-                if (ready > 0)
+                if (c->shutdown_seen) {
+                        int grace_ms = conn_remaining_ms(c->shutdown_deadline_ms);
+                        if (wait_ms < 0 || grace_ms < wait_ms)
+                                wait_ms = grace_ms;
+                }
+                fds[0].fd = c->fd;
+                fds[0].events = POLLOUT;
+                fds[0].revents = 0;
+                if (c->shutdown_fd >= 0 && !c->shutdown_seen) {
+                        fds[1].fd = c->shutdown_fd;
+                        fds[1].events = POLLIN;
+                        fds[1].revents = 0;
+                        nfds = 2;
+                }
+                int ready = poll(fds, nfds, wait_ms);
+                if (ready < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -1;
+                }
+                if (nfds == 2 && fds[1].revents != 0) {
+                        c->shutdown_seen = true;
+                        c->shutdown_deadline_ms = conn_now_ms() +
+                                SERVER_SHUTDOWN_GRACE_SECONDS * 1000LL;
+                }
+                if (fds[0].revents != 0)
                         return 0;
                 if (ready == 0) {
                         errno = ETIMEDOUT;
                         return -1;
                 }
-                if (errno != EINTR)
-                        return -1;
         }
 }
 

@@ -28,7 +28,7 @@ struct conn {
         int shutdown_fd;       /* readable once the server shuts down; -1: none */
         int timeout_ms;        /* for each wait on the peer */
         bool shutdown_seen;
-        long long shutdown_deadline_ms;  /* grace end for conn_peek, once seen */
+        long long shutdown_deadline_ms;  /* grace end for conn_peek and writes, once seen */
         bool write_failed;     /* a write failed: later writes are dropped */
         size_t in_start, in_end;
         size_t out_len;
@@ -67,7 +67,9 @@ void conn_consume(struct conn *c, size_t n);
 bool conn_has_buffered_input(const struct conn *c);
 
 /* Buffered writes. They return 0, or -1 once any write to the peer has
- * failed (then nothing more is sent). */
+ * failed (then nothing more is sent). A peer that stops reading fails the
+ * write after the timeout, or at the end of the grace period once the
+ * server shuts down. */
 int conn_write(struct conn *c, const void *data, size_t len);
 int conn_printf(struct conn *c, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));

@@ -182,6 +182,42 @@ START_TEST(test_sigterm_deletes_nothing)
 }
 END_TEST
 
+/* DESIGN.md §2: SIGTERM finishes sessions, but a client that stops reading
+ * in the middle of a RETR cannot hold its session until pop3_timeout
+ * (600 s here): the write gives up at the end of the grace period
+ * (SERVER_SHUTDOWN_GRACE_SECONDS), the session ends, and the daemon stops
+ * cleanly, instead of exiting under a session still blocked in a write
+ * ("still running after the grace period" in the log). */
+START_TEST(test_sigterm_client_not_reading)
+{
+        struct harness h;
+        struct pop3t p;
+        static const char line[] = "X-Filler: a line to fill the socket buffers of a client\n";
+        size_t line_len = sizeof line - 1;
+        /* Far more than loopback socket buffers hold (a few MiB). */
+        size_t size = (32u << 20) / line_len * line_len;
+        char *big = malloc(size);
+
+        ck_assert_ptr_nonnull(big);
+        for (size_t i = 0; i < size; i += line_len)
+                memcpy(big + i, line, line_len);
+        pop3t_start(&h, "pop3_timeout = 600\n");
+        pop3t_deliver(&h, "student", big, size);
+        free(big);
+        pop3t_login(&p, h.port, "student", "student");
+        pop3t_send(&p, "RETR 1\r\n", 8);
+        int status = harness_stop(&h);
+
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+        ck_assert(harness_log_contains(&h, "session closed"));
+        ck_assert(!harness_log_contains(&h, "still running after the grace period"));
+        ck_assert(harness_log_contains(&h, "stopped"));
+        pop3t_close(&p);
+        ck_assert_int_eq(pop3t_count_messages(&h, "student"), 1);
+        harness_cleanup(&h);
+}
+END_TEST
+
 /* RFC 2449 §8.1.2: a second session for a locked maildrop gets [IN-USE]
  * and stays in AUTHORIZATION. */
 START_TEST(test_in_use_same_daemon)
@@ -385,6 +421,7 @@ Suite *pop3_update_suite(void)
         tcase_add_test(update, test_dropped_connection_deletes_nothing);
         tcase_add_test(update, test_timeout_deletes_nothing);
         tcase_add_test(update, test_sigterm_deletes_nothing);
+        tcase_add_test(update, test_sigterm_client_not_reading);
         suite_add_tcase(suite, update);
 
         TCase *lock = tcase_create("lock_and_uidl");

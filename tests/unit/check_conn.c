@@ -584,6 +584,36 @@ START_TEST(test_flush_peer_not_reading)
 }
 END_TEST
 
+/* Nor can it hold up a shutdown: with a long timeout, the flush gives up
+ * at the end of the grace period once the shutdown pipe is readable. The
+ * timeout of 600 s would outlast the test case's own limit of 60 s, so
+ * failing the write at all shows that the grace period ended it. */
+START_TEST(test_flush_peer_not_reading_shutdown)
+{
+        int fds[2];
+        int stop[2];
+        int small = 4096;
+        char *data = calloc(1, 1 << 20);
+        struct conn *c;
+
+        ck_assert_ptr_nonnull(data);
+        make_socketpair(fds);
+        ck_assert_int_eq(pipe(stop), 0);
+        setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+        setsockopt(fds[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+        c = conn_new(fds[0], stop[0], 600);
+        write_all(stop[1], "x", 1);
+        ck_assert_int_eq(conn_write(c, data, 1 << 20), -1);
+        ck_assert(c->write_failed);
+        ck_assert(c->shutdown_seen);
+        ck_assert_int_eq(errno, ETIMEDOUT);
+        close_pair(fds);
+        close_pair(stop);
+        free(data);
+        free(c);
+}
+END_TEST
+
 Suite *conn_suite(void)
 {
         Suite *suite = suite_create("conn");
@@ -613,6 +643,7 @@ Suite *conn_suite(void)
         tcase_add_test(output, test_large_output_pipe);
         tcase_add_test(output, test_write_to_closed_peer);
         tcase_add_test(output, test_flush_peer_not_reading);
+        tcase_add_test(output, test_flush_peer_not_reading_shutdown);
         suite_add_tcase(suite, output);
         return suite;
 }
