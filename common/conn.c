@@ -123,6 +123,40 @@ static enum conn_result conn_read_some(struct conn *c)
         }
 }
 
+/* One poll() on the peer (for events) and, until the shutdown was seen, on
+ * the shutdown pipe. That pipe stays readable once written, so it is
+ * polled only until seen; seeing it starts the grace period. Returns what
+ * poll() returns; *peer_ready says whether the peer's descriptor fired and
+ * *shutdown_now whether this call saw the shutdown. */
+static int conn_poll(struct conn *c, short events, int wait_ms, bool *peer_ready,
+                     bool *shutdown_now)
+{
+        struct pollfd fds[2];
+        nfds_t nfds = 1;
+
+        fds[0].fd = c->fd;
+        fds[0].events = events;
+        fds[0].revents = 0;
+        if (c->shutdown_fd >= 0 && !c->shutdown_seen) {
+                fds[1].fd = c->shutdown_fd;
+                fds[1].events = POLLIN;
+                fds[1].revents = 0;
+                nfds = 2;
+        }
+        *peer_ready = false;
+        *shutdown_now = false;
+        int ready = poll(fds, nfds, wait_ms);
+        if (ready <= 0)
+                return ready;
+        if (nfds == 2 && fds[1].revents != 0) {
+                c->shutdown_seen = true;
+                c->shutdown_deadline_ms = conn_now_ms() + SERVER_SHUTDOWN_GRACE_SECONDS * 1000LL;
+                *shutdown_now = true;
+        }
+        *peer_ready = fds[0].revents != 0;
+        return ready;
+}
+
 /* Wait until the peer sends something, then read it. while_busy is true in
  * the middle of a DATA transfer: a shutdown then starts the grace period
  * instead of ending the wait. Returns CONN_LINE when bytes were read (or
@@ -132,11 +166,9 @@ static enum conn_result conn_fill(struct conn *c, bool while_busy)
         long long deadline = c->timeout_ms < 0 ? -1 : conn_now_ms() + c->timeout_ms;
 
         for (;;) {
-                struct pollfd fds[2];
-                nfds_t nfds = 1;
                 bool grace_limits = false;
+                bool peer_ready, shutdown_now;
                 int wait_ms = conn_remaining_ms(deadline);
-                int ready;
 
                 if (c->shutdown_seen) {
                         /* Between commands: stop now. In DATA: wait, but
@@ -149,35 +181,19 @@ static enum conn_result conn_fill(struct conn *c, bool while_busy)
                                 grace_limits = true;
                         }
                 }
-                fds[0].fd = c->fd;
-                fds[0].events = POLLIN;
-                fds[0].revents = 0;
-                if (c->shutdown_fd >= 0 && !c->shutdown_seen) {
-                        fds[1].fd = c->shutdown_fd;
-                        fds[1].events = POLLIN;
-                        fds[1].revents = 0;
-                        nfds = 2;
-                }
-                ready = poll(fds, nfds, wait_ms);
+                int ready = conn_poll(c, POLLIN, wait_ms, &peer_ready, &shutdown_now);
                 if (ready < 0) {
                         if (errno == EINTR)
                                 continue;
                         return CONN_ERROR;
                 }
-                if (nfds == 2 && fds[1].revents != 0) {
-                        /* The shutdown pipe stays readable, so it is polled
-                         * only until seen; the grace period starts now. */
-                        c->shutdown_seen = true;
-                        c->shutdown_deadline_ms = conn_now_ms() +
-                                SERVER_SHUTDOWN_GRACE_SECONDS * 1000LL;
-                        if (fds[0].revents == 0) {
-                                if (!while_busy)
-                                        return CONN_SHUTDOWN;
-                                continue;
-                        }
-                }
-                if (fds[0].revents != 0)
+                if (peer_ready)
                         return conn_read_some(c);
+                if (shutdown_now) {
+                        if (!while_busy)
+                                return CONN_SHUTDOWN;
+                        continue;
+                }
                 if (ready == 0)
                         return grace_limits ? CONN_SHUTDOWN : CONN_TIMEOUT;
         }
@@ -294,8 +310,7 @@ static int conn_write_failure(struct conn *c)
 static int conn_wait_writable(struct conn *c)
 {
         for (;;) {
-                struct pollfd fds[2];
-                nfds_t nfds = 1;
+                bool peer_ready, shutdown_now;
                 int wait_ms = c->timeout_ms;
 
                 if (c->shutdown_seen) {
@@ -303,27 +318,13 @@ static int conn_wait_writable(struct conn *c)
                         if (wait_ms < 0 || grace_ms < wait_ms)
                                 wait_ms = grace_ms;
                 }
-                fds[0].fd = c->fd;
-                fds[0].events = POLLOUT;
-                fds[0].revents = 0;
-                if (c->shutdown_fd >= 0 && !c->shutdown_seen) {
-                        fds[1].fd = c->shutdown_fd;
-                        fds[1].events = POLLIN;
-                        fds[1].revents = 0;
-                        nfds = 2;
-                }
-                int ready = poll(fds, nfds, wait_ms);
+                int ready = conn_poll(c, POLLOUT, wait_ms, &peer_ready, &shutdown_now);
                 if (ready < 0) {
                         if (errno == EINTR)
                                 continue;
                         return -1;
                 }
-                if (nfds == 2 && fds[1].revents != 0) {
-                        c->shutdown_seen = true;
-                        c->shutdown_deadline_ms = conn_now_ms() +
-                                SERVER_SHUTDOWN_GRACE_SECONDS * 1000LL;
-                }
-                if (fds[0].revents != 0)
+                if (peer_ready)
                         return 0;
                 if (ready == 0) {
                         errno = ETIMEDOUT;
