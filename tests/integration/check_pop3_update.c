@@ -205,7 +205,9 @@ START_TEST(test_sigterm_client_not_reading)
         pop3t_deliver(&h, "student", big, size);
         free(big);
         pop3t_login(&p, h.port, "student", "student");
-        pop3t_send(&p, "RETR 1\r\n", 8);
+        /* The "+OK" shows the session is inside RETR, writing, before the
+         * signal; then the client reads nothing more. */
+        ck_assert_int_eq(pop3t_command(&p, "RETR 1"), 1);
         int status = harness_stop(&h);
 
         ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
