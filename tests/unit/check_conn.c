@@ -48,6 +48,17 @@ static void make_socketpair(int fds[2])
         ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
 }
 
+/* A pair whose buffers fill after a few KiB: fds[1] plays a peer that
+ * never reads. */
+static void make_small_socketpair(int fds[2])
+{
+        int small = 4096;
+
+        make_socketpair(fds);
+        setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+        setsockopt(fds[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+}
+
 static void close_pair(int fds[2])
 {
         close(fds[0]);
@@ -566,14 +577,11 @@ END_TEST
 START_TEST(test_flush_peer_not_reading)
 {
         int fds[2];
-        int small = 4096;
         char *data = calloc(1, 1 << 20);
         struct conn *c;
 
         ck_assert_ptr_nonnull(data);
-        make_socketpair(fds);
-        setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
-        setsockopt(fds[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+        make_small_socketpair(fds);
         c = conn_new(fds[0], -1, 1);
         ck_assert_int_eq(conn_write(c, data, 1 << 20), -1);
         ck_assert(c->write_failed);
@@ -592,15 +600,12 @@ START_TEST(test_flush_peer_not_reading_shutdown)
 {
         int fds[2];
         int stop[2];
-        int small = 4096;
         char *data = calloc(1, 1 << 20);
         struct conn *c;
 
         ck_assert_ptr_nonnull(data);
-        make_socketpair(fds);
+        make_small_socketpair(fds);
         ck_assert_int_eq(pipe(stop), 0);
-        setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
-        setsockopt(fds[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
         c = conn_new(fds[0], stop[0], 600);
         write_all(stop[1], "x", 1);
         ck_assert_int_eq(conn_write(c, data, 1 << 20), -1);
