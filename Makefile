@@ -193,21 +193,31 @@ install: all
 # ---- fuzzing (clang's libFuzzer; not part of make check) -----------------------
 # make fuzz FUZZ_SECONDS=60 runs each entry point of tests/fuzz/ for that long.
 FUZZ_SECONDS ?= 30
-FUZZ_CC := clang -std=c11 -I. -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined
+FUZZ_CC := clang -std=c11 -I. -D_DEFAULT_SOURCE -DVERSION='"$(VERSION)"' -g -O1 \
+	-fsanitize=fuzzer,address,undefined
 FUZZ_USERS := common/users.c common/users_file.c common/users_aliases.c common/md5.c \
 	common/hmac.c common/text.c common/log.c
+# fuzz_session runs the daemons' sessions: all of their code but main() and
+# the start-up in common/daemon.c.
+FUZZ_SESSION := $(filter-out common/daemon.c,$(wildcard common/*.c)) $(wildcard maildir/*.c) \
+	$(filter-out smtpd/main.c,$(wildcard smtpd/*.c)) \
+	$(filter-out pop3d/main.c,$(wildcard pop3d/*.c)) tests/support/harness.c
 fuzz:
 	@mkdir -p build/fuzz/corpus-conn build/fuzz/corpus-dot build/fuzz/corpus-addr \
-		build/fuzz/corpus-sasl
+		build/fuzz/corpus-sasl build/fuzz/corpus-session
 	$(FUZZ_CC) tests/fuzz/fuzz_conn.c common/conn.c -o build/fuzz/fuzz_conn
 	$(FUZZ_CC) tests/fuzz/fuzz_dot.c common/dot.c -o build/fuzz/fuzz_dot
 	$(FUZZ_CC) tests/fuzz/fuzz_addr.c common/addr.c common/text.c -o build/fuzz/fuzz_addr
 	$(FUZZ_CC) -pthread tests/fuzz/fuzz_sasl.c common/sasl.c common/base64.c $(FUZZ_USERS) \
 		-lcrypt -o build/fuzz/fuzz_sasl
+	$(FUZZ_CC) -pthread tests/fuzz/fuzz_session.c $(FUZZ_SESSION) -lcrypt -o build/fuzz/fuzz_session
 	build/fuzz/fuzz_conn -max_len=65536 -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus-conn
 	build/fuzz/fuzz_dot -max_len=65536 -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus-dot
 	build/fuzz/fuzz_addr -max_len=1024 -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus-addr
 	build/fuzz/fuzz_sasl -max_len=4096 -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus-sasl
+	@# close_fd_mask=2: the sessions' log lines are noise; crash reports still show.
+	build/fuzz/fuzz_session -close_fd_mask=2 -max_len=16384 -max_total_time=$(FUZZ_SECONDS) \
+		build/fuzz/corpus-session
 
 clean:
 	rm -rf build
