@@ -18,7 +18,8 @@
  * Checked, beyond "no crash, no hang, no sanitizer report":
  *   - the session ends when the client does (the join returns);
  *   - smtpd: every reply line is a code from 200 to 599, then SP, "-" or
- *     CRLF, and ends in CRLF (RFC 5321 §4.2);
+ *     CRLF, ends in CRLF (RFC 5321 §4.2) and is at most 512 octets
+ *     (RFC 5321 §4.5.3.1.5);
  *   - smtpd: no 235 (RFC 4954 §6) but the one for this harness's own
  *     login: the fuzzer never sees the password;
  *   - smtpd: each "250 ... OK queued as" left exactly one more file in new/
@@ -252,20 +253,22 @@ static void drain(int fd)
 /* Read every reply until the session closes; check each line. */
 static void check_replies(int fd, long *data_accepted_out, long *authenticated_out)
 {
-        static char buffer[1 << 20];
+        static char buffer[1 << 16];
         size_t len = 0;
         ssize_t n;
 
-        while ((n = recv(fd, buffer + len, sizeof buffer - 1 - len, 0)) > 0) {
+        while ((n = recv(fd, buffer + len, sizeof buffer - len, 0)) > 0) {
                 len += (size_t)n;
-                if (len == sizeof buffer - 1)
-                        len = 0;   /* a huge transcript: keep reading, check less */
                 /* Check whole lines as they come, then keep the rest. */
                 size_t start = 0;
                 char *lf;
                 while ((lf = memchr(buffer + start, '\n', len - start)) != NULL) {
                         size_t line_len = (size_t)(lf - (buffer + start));
                         const char *line = buffer + start;
+                        /* RFC 5321 §4.5.3.1.5: a reply line is at most 512
+                         * octets, CRLF included. */
+                        if (line_len + 1 > SMTP_REPLY_LINE_MAX)
+                                fail("a reply line over 512 octets");
                         if (line_len < 4 || line[line_len - 1] != '\r' || line[0] < '2' ||
                             line[0] > '5' || line[1] < '0' || line[1] > '9' || line[2] < '0' ||
                             line[2] > '9' || (line[3] != ' ' && line[3] != '-' &&
@@ -282,6 +285,8 @@ static void check_replies(int fd, long *data_accepted_out, long *authenticated_o
                 }
                 memmove(buffer, buffer + start, len - start);
                 len -= start;
+                if (len == sizeof buffer)
+                        fail("a reply line with no end");
         }
 }
 
