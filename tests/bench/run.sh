@@ -297,11 +297,10 @@ smtp_run() {
 # paired LABEL USER MODE CONNS COUNT SIZE BARE_THREADS TARGET
 paired() {
         label=$1 user=$2 mode=$3 conns=$4 count=$5 size=$6 threads=$7 target=$8
-        rounds=$ROUNDS
         before=$(field rate "$(disk "$threads" "$count" "$size")")
         lines=
         round=0
-        while [ $round -lt "$rounds" ]; do
+        while [ $round -lt "$ROUNDS" ]; do
                 line=$(smtp_run "$user" "$mode" "$conns" "$count" "$size")
                 after=$(field rate "$(disk "$threads" "$count" "$size")")
                 base=$(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.1f", (a + b) / 2 }')
@@ -314,7 +313,7 @@ paired() {
         done
         # The median round by ratio (the lower middle one when even), and
         # the lowest and highest ratio.
-        median=$(printf '%s' "$lines" | sort -n | sed -n "$(((rounds + 1) / 2))p")
+        median=$(printf '%s' "$lines" | sort -n | sed -n "$(((ROUNDS + 1) / 2))p")
         range=$(printf '%s' "$lines" | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 }
                 END { if (NR > 1) printf " (%s-%s)", lo, hi }')
         failed=$(printf '%s' "$lines" | awk '{ f += $5 } END { print f + 0 }')
